@@ -1,0 +1,106 @@
+/**
+ * One error type for the whole daemon. Adapters classify raw failures into a DaemonError once, at the edge;
+ * everything past the edge decides on `category`, `code` and `retryable`, never on a message or a status code.
+ */
+
+/** The seed's error categories, plus the few the daemon needs of its own. */
+export const ERROR_CATEGORIES = [
+  'network',
+  'authentication',
+  'rate_limit',
+  'validation',
+  'server',
+  'quota',
+  'prompt',
+  'configuration',
+  'timeout',
+  'agent',
+  'conflict',
+  'cancelled',
+  'unknown',
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+
+export interface DaemonErrorOptions {
+  /** Stable kebab-case code, e.g. `codegen-quota-exhausted`. */
+  code: string;
+  category: ErrorCategory;
+  retryable?: boolean;
+  /** Server-advised wait before trying again (Retry-After, rate-limit reset), in milliseconds. */
+  retryAfterMs?: number;
+  /** HTTP status that caused the error, when there was one (for logs only; never branch on it). */
+  status?: number;
+  /** Which external system failed: codegen, github, task-store. */
+  dependency?: string;
+  cause?: unknown;
+}
+
+export class DaemonError extends Error {
+  override readonly name = 'DaemonError';
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly status?: number;
+  readonly dependency?: string;
+
+  constructor(message: string, options: DaemonErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.category = options.category;
+    this.retryable = options.retryable ?? false;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.status !== undefined) this.status = options.status;
+    if (options.dependency !== undefined) this.dependency = options.dependency;
+  }
+
+  /** A plain object safe to log or report (no cause chain, no secrets). */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      code: this.code,
+      category: this.category,
+      retryable: this.retryable,
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+      ...(this.status !== undefined ? { status: this.status } : {}),
+      ...(this.dependency !== undefined ? { dependency: this.dependency } : {}),
+    };
+  }
+}
+
+export function isDaemonError(value: unknown): value is DaemonError {
+  return value instanceof DaemonError;
+}
+
+/** Categories worth retrying by default when an adapter did not say otherwise. */
+const RETRYABLE_CATEGORIES: ReadonlySet<ErrorCategory> = new Set(['network', 'rate_limit', 'server', 'timeout']);
+
+/**
+ * Coerce anything thrown into a DaemonError. Every `catch` calls this first.
+ * Aborts become `cancelled`; plain errors become `unknown` and keep their message.
+ */
+export function toDaemonError(value: unknown, fallbackCode = 'unexpected-error'): DaemonError {
+  if (value instanceof DaemonError) return value;
+  if (value instanceof Error && (value.name === 'AbortError' || value.name === 'CancelError')) {
+    return new DaemonError('operation was cancelled', { code: 'cancelled', category: 'cancelled', cause: value });
+  }
+  if (value instanceof Error && value.name === 'TimeoutError') {
+    return new DaemonError(value.message, { code: 'timed-out', category: 'timeout', retryable: true, cause: value });
+  }
+  const message = value instanceof Error ? value.message : String(value);
+  return new DaemonError(message, { code: fallbackCode, category: 'unknown', cause: value });
+}
+
+export function isRetryableCategory(category: ErrorCategory): boolean {
+  return RETRYABLE_CATEGORIES.has(category);
+}
+
+/** Errors thrown when a write carries a stale fencing token or breaks the task state machine. */
+export function staleLeaseError(taskId: string): DaemonError {
+  return new DaemonError(`task ${taskId}: lease is no longer held by this worker (stale fencing token)`, {
+    code: 'stale-lease',
+    category: 'conflict',
+    dependency: 'task-store',
+  });
+}

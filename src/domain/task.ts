@@ -1,0 +1,115 @@
+/**
+ * The task: the unit of work codegen-pr turns into one pull request.
+ *
+ * A task lives in the task store (PostgreSQL, PGlite, or behind the Task API). Its `status` follows the state
+ * machine in `task-state.ts`; its `checkpoint` records external effects (the agent run, the PR) so that a task
+ * re-claimed after a crash continues where it stopped instead of starting over.
+ */
+
+/** The kinds of work the prompt generator has a template for (the seed's list). */
+export const TASK_TYPES = ['feature', 'bugfix', 'refactor', 'documentation', 'test', 'default'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const TASK_PRIORITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type TaskPriority = (typeof TASK_PRIORITIES)[number];
+
+/**
+ * Task states.
+ * - pending: waiting to be claimed.
+ * - claimed: a worker holds the lease and is preparing the agent run.
+ * - awaiting_agent: the agent run exists (its id is checkpointed) and the worker is waiting on it.
+ * - retry: failed with a retryable error; claimable again once `nextRunAt` has passed.
+ * - completed, failed, cancelled: terminal.
+ */
+export const TASK_STATUSES = [
+  'pending',
+  'claimed',
+  'awaiting_agent',
+  'retry',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** A pull request as recorded on a task. */
+export interface PullRequestRef {
+  url: string;
+  number: number;
+  branch: string;
+  /** open, merged or closed, as last seen on GitHub. */
+  state?: 'open' | 'merged' | 'closed';
+}
+
+/** External effects already achieved for a task; a re-claimed task resumes from here. */
+export interface TaskCheckpoint {
+  agentRunId?: number;
+  agentRunUrl?: string;
+  pr?: PullRequestRef;
+}
+
+/** The last failure recorded on a task. */
+export interface TaskError {
+  category: string;
+  code: string;
+  message: string;
+}
+
+/** What a user submits: the fields a task is created from. */
+export interface NewTask {
+  /** Optional caller-chosen id; the store makes one when absent. Adding an existing id is refused. */
+  id?: string;
+  title: string;
+  description: string;
+  type?: TaskType;
+  priority?: TaskPriority;
+  labels?: string[];
+  /** owner/repo; overrides github.repository for this task. */
+  repository?: string;
+  maxAttempts?: number;
+  /** Free-form context passed to the prompt generator (files, acceptance criteria, links). */
+  context?: Record<string, unknown>;
+}
+
+/** A task as stored. */
+export interface Task {
+  id: string;
+  title: string;
+  description: string;
+  type: TaskType;
+  priority: TaskPriority;
+  labels: string[];
+  repository?: string;
+  context?: Record<string, unknown>;
+  status: TaskStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** When a task in `retry` (or `pending`) becomes claimable. */
+  nextRunAt?: string;
+  checkpoint: TaskCheckpoint;
+  lastError?: TaskError;
+  /** Free-form feedback attached by people or by the feedback handler. */
+  feedback?: unknown[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The lease a worker holds on a claimed task. Every write to the task carries `token`. */
+export interface Lease {
+  owner: string;
+  /** The fencing token: new on every claim; a write with an older token is refused. */
+  token: string;
+  expiresAt: string;
+}
+
+/** A task together with the lease under which this worker holds it. */
+export interface ClaimedTask {
+  task: Task;
+  lease: Lease;
+}
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
