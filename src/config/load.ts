@@ -30,6 +30,8 @@ export interface AppConfig {
     privateKey: string;
     installationId: string;
     repositories: Record<string, RepoOverride>;
+    writeMinTimeMs: number;
+    notificationMinTimeMs: number;
     requestTimeout: number;
   };
   codegen: {

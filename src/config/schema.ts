@@ -186,6 +186,18 @@ export const schema = {
       default: {},
       env: 'GITHUB_REPOSITORIES',
     },
+    writeMinTimeMs: {
+      doc: 'Least time between two GitHub write requests, in ms (GitHub asks for 1 s).',
+      format: 'non-negative-int',
+      default: 1000,
+      env: 'GITHUB_WRITE_MIN_TIME_MS',
+    },
+    notificationMinTimeMs: {
+      doc: 'Least time between two GitHub requests that notify people (PR creation, review requests), in ms.',
+      format: 'non-negative-int',
+      default: 3000,
+      env: 'GITHUB_NOTIFICATION_MIN_TIME_MS',
+    },
     requestTimeout: {
       doc: 'Timeout of one GitHub request, in ms.',
       format: 'positive-int',

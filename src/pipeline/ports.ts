@@ -196,6 +196,8 @@ export interface EnsurePullRequestInput {
   taskUrl?: string;
   /** PR already checkpointed on the task by an earlier attempt. */
   knownPr?: PullRequestRef;
+  /** The branch the prompt asked the agent to push (branch prefix + task id): looked for when the run names none. */
+  expectedBranch: string;
 }
 
 export type PullRequestOutcome =
