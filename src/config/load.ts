@@ -21,7 +21,13 @@ export interface RepoOverride {
 export interface AppConfig {
   env: 'development' | 'test' | 'production';
   cloudflareApi: { baseUrl: string; apiKey: string; timeout: number };
-  taskStore: { kind: 'auto' | 'http' | 'postgres' | 'pglite'; databaseUrl: string; pgliteDir: string; leaseMs: number };
+  taskStore: {
+    kind: 'auto' | 'http' | 'postgres' | 'pglite';
+    databaseUrl: string;
+    schema: string;
+    pgliteDir: string;
+    leaseMs: number;
+  };
   github: {
     token: string;
     repository: string;

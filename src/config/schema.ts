@@ -128,6 +128,12 @@ export const schema = {
       env: 'DATABASE_URL',
       sensitive: true,
     },
+    schema: {
+      doc: 'PostgreSQL schema holding the tables (postgres store and Task API); created when missing.',
+      format: String,
+      default: 'codegen_pr',
+      env: 'DATABASE_SCHEMA',
+    },
     pgliteDir: {
       doc: 'Directory of the embedded PGlite database (the default store). "memory://" keeps it in memory.',
       format: String,

@@ -82,13 +82,21 @@ const RETRYABLE_CATEGORIES: ReadonlySet<ErrorCategory> = new Set(['network', 'ra
  */
 export function toDaemonError(value: unknown, fallbackCode = 'unexpected-error'): DaemonError {
   if (value instanceof DaemonError) return value;
-  if (value instanceof Error && (value.name === 'AbortError' || value.name === 'CancelError')) {
+  // Checked by name, not instanceof: an abort reason may be a DOMException from another realm (jest's VM, workers).
+  const name = typeof value === 'object' && value !== null ? (value as { name?: unknown }).name : undefined;
+  const text = typeof value === 'object' && value !== null ? (value as { message?: unknown }).message : undefined;
+  if (name === 'AbortError' || name === 'CancelError') {
     return new DaemonError('operation was cancelled', { code: 'cancelled', category: 'cancelled', cause: value });
   }
-  if (value instanceof Error && value.name === 'TimeoutError') {
-    return new DaemonError(value.message, { code: 'timed-out', category: 'timeout', retryable: true, cause: value });
+  if (name === 'TimeoutError') {
+    return new DaemonError(String(text ?? 'timed out'), {
+      code: 'timed-out',
+      category: 'timeout',
+      retryable: true,
+      cause: value,
+    });
   }
-  const message = value instanceof Error ? value.message : String(value);
+  const message = typeof text === 'string' ? text : String(value);
   return new DaemonError(message, { code: fallbackCode, category: 'unknown', cause: value });
 }
 

@@ -24,6 +24,8 @@ export interface ClaimOptions {
   limit: number;
   /** Lease length; the worker heartbeats at half of it. */
   leaseMs: number;
+  /** Only these tasks (CodegenClient.processTask claims the one task it was given). */
+  taskIds?: string[];
 }
 
 export interface FailureReport {

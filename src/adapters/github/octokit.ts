@@ -1,0 +1,149 @@
+/**
+ * The one Octokit the daemon talks to GitHub through: @octokit/rest with the retry and throttling plugins (the
+ * same pair the all-in-one `octokit` package uses), a per-attempt timeout, token or GitHub App auth, and a
+ * logger adapter that never prints credentials. This is GitHub's resilience chokepoint: throttling spaces
+ * writes and notifying requests as GitHub asks, retry covers 5xx, and rate limits are retried a bounded
+ * number of times when the wait is short, else surfaced (the classifier turns them into retryable errors).
+ */
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { createAppAuth } from '@octokit/auth-app';
+import type { Octokit as CoreOctokit } from '@octokit/core';
+import type { OctokitOptions } from '@octokit/core/types';
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../../observability/logger.js';
+
+/** Abort each attempt (not the whole retried call) after `requestTimeoutMs`, on top of the caller's signal. */
+function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
+  const ms = Number(options.requestTimeoutMs);
+  if (!(ms > 0)) return;
+  // Registered before retry and throttling, so their wraps sit outside this one: every attempt gets a new timer.
+  octokit.hook.wrap('request', (request, endpoint) => {
+    const timeout = AbortSignal.timeout(ms);
+    const caller = endpoint.request?.signal as AbortSignal | undefined;
+    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    return request({ ...endpoint, request: { ...endpoint.request, signal } });
+  });
+}
+
+const GitHubOctokitClass = Octokit.plugin(requestTimeout, retry, throttling);
+
+/** The Octokit type the GitHub adapter works with. */
+export type GitHubOctokit = InstanceType<typeof GitHubOctokitClass>;
+
+/** GitHub App credentials: installation tokens are created and refreshed by @octokit/auth-app. */
+export interface GitHubAppCredentials {
+  appId: string;
+  privateKey: string;
+  installationId: string;
+}
+
+export interface CreateOctokitOptions {
+  /** https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  baseUrl: string;
+  /** A PAT or fine-grained token. Give this or `app`. */
+  token?: string;
+  app?: GitHubAppCredentials;
+  /** Least time between two write requests (GitHub asks for 1 s). */
+  writeMinTimeMs: number;
+  /** Least time between two requests that notify people (PR creation, review requests). */
+  notificationMinTimeMs: number;
+  /** Timeout of one attempt. */
+  timeoutMs: number;
+  logger: Logger;
+  /** Retries of 5xx and network failures (plugin-retry). Default 3. */
+  retries?: number;
+  /** Base of the retry waits: plugin-retry waits (n+1)^2 x this; rate-limit waits are seconds x this. Default 1000. */
+  retryBaseMs?: number;
+  /** How many times a rate-limited request is retried before the error surfaces. Default 2. */
+  rateLimitRetries?: number;
+  /** Longest rate-limit wait worth sitting out inside one request. Default 60 s. */
+  maxRateLimitWaitMs?: number;
+  /** Share the write and notification spacing across replicas through Redis. The caller owns the connection. */
+  redis?: { connection: Bottleneck.IORedisConnection | Bottleneck.RedisConnection; id?: string };
+  userAgent?: string;
+}
+
+/** Strip anything that looks like a credential from a message Octokit wants to log. */
+function scrub(message: unknown): string {
+  return String(message)
+    .replace(/\b(token|bearer|basic)\s+[^\s"',]+/gi, '$1 [redacted]')
+    .replace(/\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]+/g, '[redacted]');
+}
+
+/**
+ * Octokit's log calls carry request options (with headers) as a second argument; only the message is kept.
+ * Per-request lines (request-log plugin) go to debug: the adapter logs what matters after classifying.
+ */
+function octokitLog(logger: Logger): NonNullable<OctokitOptions['log']> {
+  return {
+    // request-log's "request" line carries the request options, which are dropped anyway: skip it.
+    debug: (message: string) => (message === 'request' ? undefined : logger.debug(scrub(message))),
+    info: (message: string) => logger.debug(scrub(message)),
+    warn: (message: string) => logger.warn(scrub(message)),
+    error: (message: string) => logger.debug(scrub(message)),
+  };
+}
+
+/** Build the Octokit for GitHub from options (see CreateOctokitOptions). */
+export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
+  const { logger } = options;
+  const baseMs = options.retryBaseMs ?? 1000;
+  const rateLimitRetries = options.rateLimitRetries ?? 2;
+  const maxWaitMs = options.maxRateLimitWaitMs ?? 60_000;
+  // The plugin's own groups are module-wide (the first Octokit's settings, and its Redis connection, would
+  // stick for every later one); it takes `throttle.<group> ?? its own`, so pass all five, shaped as its are.
+  const common = { timeout: 2 * 60_000, ...(options.redis ? { connection: options.redis.connection } : {}) };
+  const group = (name: string, settings: Bottleneck.ConstructorOptions) =>
+    new Bottleneck.Group({ id: `codegen-pr-github-${name}`, ...settings, ...common });
+  const groups = {
+    global: group('global', { maxConcurrent: 10 }),
+    auth: group('auth', { maxConcurrent: 1 }),
+    search: group('search', { maxConcurrent: 1, minTime: 2000 }),
+    write: group('write', { maxConcurrent: 1, minTime: options.writeMinTimeMs }),
+    notifications: group('notifications', { maxConcurrent: 1, minTime: options.notificationMinTimeMs }),
+  };
+
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method?: string; url?: string }, _o: unknown, retryCount: number) => {
+      const waitMs = retryAfter * 1000;
+      const willRetry = retryCount < rateLimitRetries && waitMs <= maxWaitMs;
+      logger.warn(
+        { kind, method: request.method, route: request.url, retryAfterS: retryAfter, retryCount, willRetry },
+        willRetry ? `GitHub ${kind} rate limit: waiting before retrying` : `GitHub ${kind} rate limit: giving up`,
+      );
+      return willRetry;
+    };
+
+  let auth: Pick<OctokitOptions, 'auth' | 'authStrategy'> = {};
+  if (options.token) auth = { auth: options.token };
+  else if (options.app) {
+    const { appId, privateKey, installationId } = options.app;
+    auth = { authStrategy: createAppAuth, auth: { appId, privateKey, installationId } };
+  }
+
+  return new GitHubOctokitClass({
+    ...auth,
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    userAgent: options.userAgent ?? 'codegen-pr',
+    log: octokitLog(logger),
+    requestTimeoutMs: options.timeoutMs,
+    // 429 is left to the throttling plugin, which knows the rate-limit headers; retry handles 5xx and network.
+    retry: {
+      retries: options.retries ?? 3,
+      retryAfterBaseValue: baseMs,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
+    throttle: {
+      ...(options.redis
+        ? { connection: options.redis.connection, Bottleneck, id: options.redis.id ?? 'codegen-pr' }
+        : {}),
+      retryAfterBaseValue: baseMs,
+      ...groups,
+      onRateLimit: onLimit('primary'),
+      onSecondaryRateLimit: onLimit('secondary'),
+    },
+  });
+}

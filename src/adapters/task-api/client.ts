@@ -1,0 +1,251 @@
+/**
+ * TaskStore over the Task API (the seed's "Cloudflare API"), with got. Every call goes through the task-store
+ * Guard (rate limit, breaker, retry of retryable errors, timeout); got's own retry is off so retries are decided
+ * in one place. Responses are checked before use; failures become DaemonErrors with the same codes the SQL
+ * store throws. The bearer key is set once as a default header and never logged.
+ */
+import { got, type Method } from 'got';
+import { isDaemonError } from '../../domain/errors.js';
+import type { ClaimedTask, Lease, NewTask, PullRequestRef, Task, TaskStatus } from '../../domain/task.js';
+import type { Logger } from '../../observability/logger.js';
+import type {
+  ClaimOptions,
+  CompletionReport,
+  FailureReport,
+  TaskEvent,
+  TaskListFilter,
+  TaskPage,
+  TaskStore,
+} from '../../pipeline/ports.js';
+import { passThroughGuard, type Guard } from '../../resilience/types.js';
+import { classifyRequestFailure, classifyResponse } from './classify.js';
+import {
+  invalidResponse,
+  parseClaims,
+  parseCounts,
+  parseLease,
+  parseOk,
+  parseTaskEnvelope,
+  parseTaskList,
+  parseTaskPage,
+  parseTaskWithHistory,
+} from './schema.js';
+
+export interface HttpTaskStoreOptions {
+  /** The Task API's base URL, e.g. https://tasks.example.workers.dev (a path prefix is kept). */
+  baseUrl: string;
+  /** Bearer key. */
+  apiKey: string;
+  /** Timeout of one request, in ms. */
+  timeoutMs: number;
+  /** The task-store guard; a pass-through guard when absent. */
+  guard?: Guard;
+  logger: Logger;
+}
+
+interface Call<T> {
+  /** Guard budget and metric label: claim, write, read, admin. */
+  kind: 'claim' | 'write' | 'read' | 'admin';
+  method: Method;
+  path: string;
+  body?: unknown;
+  searchParams?: Record<string, string | number>;
+  /** Named in stale-lease errors. */
+  taskId?: string;
+  parse: (body: unknown) => T;
+}
+
+const task = (id: string, rest = ''): string => `tasks/${encodeURIComponent(id)}${rest}`;
+
+/** Create a TaskStore that talks to the Task API. */
+export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
+  const guard = options.guard ?? passThroughGuard('task-store');
+  const logger = options.logger.child({ component: 'task-api-client' });
+  const http = got.extend({
+    prefixUrl: options.baseUrl.replace(/\/+$/, ''),
+    headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json', 'user-agent': 'codegen-pr' },
+    retry: { limit: 0 },
+    timeout: { request: options.timeoutMs },
+    throwHttpErrors: false,
+    followRedirect: false,
+  });
+
+  async function send<T>(call: Call<T>, signal?: AbortSignal): Promise<T> {
+    return guard.run(
+      call.kind,
+      async (guardSignal) => {
+        const started = Date.now();
+        let response;
+        try {
+          response = await http(call.path, {
+            method: call.method,
+            signal: guardSignal,
+            ...(call.body !== undefined ? { json: call.body } : {}),
+            ...(call.searchParams ? { searchParams: call.searchParams } : {}),
+          });
+        } catch (raw) {
+          const err = classifyRequestFailure(raw, options.timeoutMs);
+          logger.debug({ method: call.method, path: call.path, code: err.code }, 'task api request failed');
+          throw err;
+        }
+        const ms = Date.now() - started;
+        logger.debug({ method: call.method, path: call.path, status: response.statusCode, ms }, 'task api request');
+        const body = parseJson(response.body);
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          const retryAfter = response.headers['retry-after'];
+          throw classifyResponse(response.statusCode, body, {
+            ...(call.taskId !== undefined ? { taskId: call.taskId } : {}),
+            ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+          });
+        }
+        if (body === undefined) throw invalidResponse(`${call.method} ${call.path} response`, 'body is not JSON');
+        return call.parse(body);
+      },
+      signal,
+    );
+  }
+
+  /** GET /tasks/:id, or undefined when the task does not exist. */
+  async function fetchTask(taskId: string, signal?: AbortSignal) {
+    try {
+      return await send({ kind: 'read', method: 'GET', path: task(taskId), parse: parseTaskWithHistory }, signal);
+    } catch (err) {
+      if (isDaemonError(err) && err.code === 'task-not-found') return undefined;
+      throw err;
+    }
+  }
+
+  const putStatus = (taskId: string, body: Record<string, unknown>, signal?: AbortSignal) =>
+    send({ kind: 'write', method: 'PUT', path: task(taskId, '/status'), body, taskId, parse: (b) => b }, signal);
+
+  return {
+    async claimTasks(claim: ClaimOptions, signal?: AbortSignal): Promise<ClaimedTask[]> {
+      const body = {
+        worker: claim.worker,
+        limit: claim.limit,
+        leaseMs: claim.leaseMs,
+        ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
+      };
+      return send({ kind: 'claim', method: 'POST', path: 'tasks/claim', body, parse: parseClaims }, signal);
+    },
+    async heartbeat(taskId: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<Lease> {
+      const parse = (b: unknown) => parseLease((b as { lease?: unknown } | null)?.lease);
+      return send(
+        { kind: 'write', method: 'POST', path: task(taskId, '/heartbeat'), body: { token, leaseMs }, taskId, parse },
+        signal,
+      );
+    },
+    async recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }, signal?: AbortSignal) {
+      const agentRun = { id: run.id, ...(run.url !== undefined ? { url: run.url } : {}) };
+      parseOk(await putStatus(taskId, { status: 'awaiting_agent', token, agentRun }, signal), 'status response');
+    },
+    async recordPullRequest(taskId: string, token: string, pr: PullRequestRef, signal?: AbortSignal) {
+      const body = {
+        token,
+        url: pr.url,
+        number: pr.number,
+        branch: pr.branch,
+        ...(pr.state ? { state: pr.state } : {}),
+      };
+      await send(
+        {
+          kind: 'write',
+          method: 'PUT',
+          path: task(taskId, '/pr'),
+          body,
+          taskId,
+          parse: (b) => parseOk(b, 'pr response'),
+        },
+        signal,
+      );
+    },
+    async completeTask(taskId: string, token: string, report: CompletionReport, signal?: AbortSignal) {
+      const body = {
+        status: 'completed',
+        token,
+        ...(report.pr ? { pr: report.pr } : {}),
+        ...(report.note ? { note: report.note } : {}),
+      };
+      parseOk(await putStatus(taskId, body, signal), 'status response');
+    },
+    async failTask(taskId: string, token: string, report: FailureReport, signal?: AbortSignal): Promise<Task> {
+      const status = report.retryAt !== undefined ? 'retry' : 'failed';
+      const body = {
+        status,
+        token,
+        error: { category: report.error.category, code: report.error.code, message: report.error.message },
+        ...(report.retryAt !== undefined ? { retryAt: report.retryAt } : {}),
+        ...(report.countAttempt !== undefined ? { countAttempt: report.countAttempt } : {}),
+      };
+      return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
+    },
+    async releaseTask(taskId: string, token: string, signal?: AbortSignal) {
+      parseOk(await putStatus(taskId, { status: 'pending', token }, signal), 'status response');
+    },
+    async addTasks(tasks: NewTask[], actor?: string, signal?: AbortSignal): Promise<Task[]> {
+      if (tasks.length === 0) return [];
+      const body = { tasks, ...(actor !== undefined ? { actor } : {}) };
+      return send(
+        { kind: 'admin', method: 'POST', path: 'tasks', body, parse: (b) => parseTaskList(b, 'created tasks') },
+        signal,
+      );
+    },
+    async getTask(taskId: string, signal?: AbortSignal): Promise<Task | undefined> {
+      return (await fetchTask(taskId, signal))?.task;
+    },
+    async getTaskHistory(taskId: string, signal?: AbortSignal): Promise<TaskEvent[]> {
+      return (await fetchTask(taskId, signal))?.history ?? [];
+    },
+    async listTasks(filter: TaskListFilter, signal?: AbortSignal): Promise<TaskPage> {
+      const searchParams: Record<string, string | number> = {};
+      for (const [key, value] of Object.entries(filter))
+        if (value !== undefined) searchParams[key] = value as string | number;
+      return send({ kind: 'read', method: 'GET', path: 'tasks', searchParams, parse: parseTaskPage }, signal);
+    },
+    async retryTask(taskId: string, actor?: string, signal?: AbortSignal): Promise<Task> {
+      const body = { status: 'pending', ...(actor !== undefined ? { actor } : {}) };
+      return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
+    },
+    async cancelTask(taskId: string, actor?: string, signal?: AbortSignal): Promise<Task> {
+      const body = { status: 'cancelled', ...(actor !== undefined ? { actor } : {}) };
+      return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
+    },
+    async addFeedback(taskId: string, feedback: Record<string, unknown>, actor?: string, signal?: AbortSignal) {
+      const body = { feedback, ...(actor !== undefined ? { actor } : {}) };
+      const path = task(taskId, '/feedback');
+      return send(
+        { kind: 'admin', method: 'POST', path, body, parse: (b) => parseTaskEnvelope(b, 'feedback response') },
+        signal,
+      );
+    },
+    async updatePullRequestState(taskId: string, state: 'open' | 'merged' | 'closed', signal?: AbortSignal) {
+      const path = task(taskId, '/pr');
+      await send(
+        { kind: 'admin', method: 'PUT', path, body: { state }, parse: (b) => parseOk(b, 'pr response') },
+        signal,
+      );
+    },
+    async countByStatus(signal?: AbortSignal): Promise<Partial<Record<TaskStatus, number>>> {
+      return send({ kind: 'read', method: 'GET', path: 'stats', parse: parseCounts }, signal);
+    },
+    async ping(signal?: AbortSignal): Promise<void> {
+      const parse = (b: unknown) => {
+        if ((b as { status?: unknown } | null)?.status !== 'ok')
+          throw invalidResponse('health response', 'status is not ok');
+      };
+      await send({ kind: 'read', method: 'GET', path: 'health', parse }, signal);
+    },
+    async close(): Promise<void> {
+      // Nothing to release: got keeps no open handles between requests, and the guard belongs to the caller.
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

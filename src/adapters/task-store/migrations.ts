@@ -1,0 +1,135 @@
+/**
+ * Versioned schema migrations for the task store, applied at startup. Replicas that start together are safe:
+ * everything runs in one transaction that first takes a transaction-scoped advisory lock keyed on the schema,
+ * so one replica migrates while the others wait, then find every version recorded and do nothing.
+ * Each migration is a list of single statements (PGlite's parameterised protocol runs one at a time).
+ * No Node-only imports: the Task API runs this module in a Cloudflare Worker too.
+ */
+import { DEFAULT_SCHEMA, quoteSchema, type SqlClient } from './sql.js';
+
+/** One schema version. `statements` receives the quoted schema name. Never edit a released migration. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (s: string) => string[];
+}
+
+/** The statuses the CHECK constraint allows; kept here as literal SQL so a migration never changes later. */
+const STATUS_CHECK = `status IN ('pending','claimed','awaiting_agent','retry','completed','failed','cancelled')`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tasks and task_events',
+    statements: (s) => [
+      `CREATE TABLE ${s}.tasks (
+        id text PRIMARY KEY,
+        -- insertion order: breaks created_at ties so claims and pages follow the order tasks were added
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        title text NOT NULL,
+        description text NOT NULL,
+        -- type, priority and labels are not constrained on purpose: a malformed row must still be claimable
+        -- so the daemon's validate step can fail it with a clear validation error
+        type text NOT NULL DEFAULT 'default',
+        priority text NOT NULL DEFAULT 'medium',
+        priority_rank smallint GENERATED ALWAYS AS (
+          CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END
+        ) STORED,
+        labels jsonb NOT NULL DEFAULT '[]'::jsonb,
+        repository text,
+        context jsonb,
+        status text NOT NULL DEFAULT 'pending' CONSTRAINT tasks_status_check CHECK (${STATUS_CHECK}),
+        attempts integer NOT NULL DEFAULT 0,
+        max_attempts integer NOT NULL DEFAULT 3,
+        next_run_at timestamptz,
+        lease_owner text,
+        lease_token uuid,
+        lease_expires_at timestamptz,
+        agent_run_id bigint,
+        agent_run_url text,
+        pr_url text,
+        pr_number integer,
+        pr_branch text,
+        pr_state text,
+        error_category text,
+        error_code text,
+        error_message text,
+        feedback jsonb NOT NULL DEFAULT '[]'::jsonb,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz
+      )`,
+      // Serves the claim query: only live tasks, already in claim order (priority, then age).
+      `CREATE INDEX tasks_claim_idx ON ${s}.tasks (priority_rank, created_at, seq)
+        WHERE status IN ('pending','retry','claimed','awaiting_agent')`,
+      // Serves listing (keyset pagination) with and without a status filter, and countByStatus.
+      `CREATE INDEX tasks_list_idx ON ${s}.tasks (created_at, seq)`,
+      `CREATE INDEX tasks_status_list_idx ON ${s}.tasks (status, created_at, seq)`,
+      `CREATE TABLE ${s}.task_events (
+        id bigserial PRIMARY KEY,
+        task_id text NOT NULL REFERENCES ${s}.tasks (id) ON DELETE CASCADE,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        kind text NOT NULL,
+        from_status text,
+        to_status text,
+        detail jsonb
+      )`,
+      `CREATE INDEX task_events_task_idx ON ${s}.task_events (task_id, id)`,
+    ],
+  },
+];
+
+export interface MigrateOptions {
+  /** PostgreSQL schema holding the tables; created when missing. Default `codegen_pr`. */
+  schema?: string;
+  /** The migrations to apply (tests pass their own); default MIGRATIONS. */
+  migrations?: readonly Migration[];
+}
+
+export interface MigrateResult {
+  /** Versions this call applied, ascending; empty when the schema was already current. */
+  applied: number[];
+}
+
+/** A stable 32-bit key per schema (FNV-1a), so replicas of one deployment contend and other schemas do not. */
+function lockKey(schema: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of `codegen-pr:migrate:${schema}`) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+/** Bring the schema up to date; safe to call from many processes at once. */
+export async function migrate(sql: SqlClient, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
+  return sql.transaction(async (tx) => {
+    // Held until COMMIT/ROLLBACK: even CREATE SCHEMA IF NOT EXISTS races without it.
+    await tx.query('SELECT pg_advisory_xact_lock($1::int)', [lockKey(schema)]);
+    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    );
+    const done = await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+    const have = new Set(done.rows.map((row) => Number(row.version)));
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (have.has(migration.version)) continue;
+      for (const statement of migration.statements(s)) await tx.query(statement);
+      await tx.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return { applied };
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Plain-text rendering of tasks for the `tasks` CLI: an aligned table, a detail view and a history. Pure
+ * functions of their input; every value goes through String() because a stored row may be malformed.
+ */
+import type { Task } from '../domain/task.js';
+import type { TaskEvent } from '../pipeline/ports.js';
+
+/** `2024-05-01 12:00:00Z` from an ISO timestamp; anything else is shown as it is. */
+export function shortTime(iso: string | undefined): string {
+  if (!iso) return '-';
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]}Z` : iso;
+}
+
+/** Rows padded so columns line up; the last column is not padded. */
+export function alignColumns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** The `tasks list` table: id, status, priority, type, attempts, repository, pr, updated. */
+export function formatTaskTable(tasks: Task[]): string[] {
+  const header = ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'ATTEMPTS', 'REPOSITORY', 'PR', 'UPDATED'];
+  const rows = tasks.map((t) => [
+    String(t.id),
+    String(t.status),
+    String(t.priority),
+    String(t.type),
+    `${t.attempts}/${t.maxAttempts}`,
+    t.repository ? String(t.repository) : '-',
+    t.checkpoint.pr ? `#${t.checkpoint.pr.number}` : '-',
+    shortTime(t.updatedAt),
+  ]);
+  return alignColumns([header, ...rows]);
+}
+
+/** The fields of one task, one per line. */
+export function formatTaskDetails(task: Task): string[] {
+  const labels = Array.isArray(task.labels) ? task.labels.join(', ') : JSON.stringify(task.labels);
+  const pairs: Array<[string, string | undefined]> = [
+    ['id', String(task.id)],
+    ['title', String(task.title)],
+    ['status', String(task.status)],
+    ['type', String(task.type)],
+    ['priority', String(task.priority)],
+    ['labels', labels || '-'],
+    ['repository', task.repository],
+    ['attempts', `${task.attempts} of ${task.maxAttempts}`],
+    ['next run', task.nextRunAt ? shortTime(task.nextRunAt) : undefined],
+    ['agent run', task.checkpoint.agentRunId?.toString()],
+    ['agent run url', task.checkpoint.agentRunUrl],
+    [
+      'pull request',
+      task.checkpoint.pr ? `${task.checkpoint.pr.url} (${task.checkpoint.pr.state ?? 'open'})` : undefined,
+    ],
+    ['branch', task.checkpoint.pr?.branch],
+    [
+      'last error',
+      task.lastError ? `${task.lastError.code} (${task.lastError.category}): ${task.lastError.message}` : undefined,
+    ],
+    [
+      'feedback',
+      task.feedback?.length ? `${task.feedback.length} entr${task.feedback.length === 1 ? 'y' : 'ies'}` : undefined,
+    ],
+    ['created', shortTime(task.createdAt)],
+    ['updated', shortTime(task.updatedAt)],
+  ];
+  const lines = alignColumns(pairs.filter(([, v]) => v !== undefined).map(([k, v]) => [`${k}:`, String(v)]));
+  const description = String(task.description)
+    .split('\n')
+    .map((line) => `  ${line}`);
+  return [...lines, 'description:', ...description];
+}
+
+/** One line per history event: when, who, what, and the status change. */
+export function formatHistory(events: TaskEvent[]): string[] {
+  if (events.length === 0) return ['(no history)'];
+  return alignColumns(
+    events.map((e) => {
+      const change = e.fromStatus || e.toStatus ? `${e.fromStatus ?? '-'} -> ${e.toStatus ?? '-'}` : '';
+      const detail = e.detail && Object.keys(e.detail).length > 0 ? JSON.stringify(e.detail) : '';
+      return [shortTime(e.at), e.actor, e.kind, change, detail];
+    }),
+  );
+}

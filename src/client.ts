@@ -1,0 +1,495 @@
+/**
+ * CodegenClient: the seed's public API, and the composition root the daemon itself runs on. It builds the
+ * configuration, logger, metrics, task store, Codegen and GitHub adapters (each behind its guard), the prompt
+ * generator, feedback handler, pool and scheduler, and exposes initialize, processTask, processBatch,
+ * retrieveTasks, getStatus, getMetrics, shutdown, plus start() for the polling loop.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, redactConfig, ConfigError, type AppConfig, type DeepPartial } from './config/load.js';
+import { DaemonError, toDaemonError } from './domain/errors.js';
+import type { NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
+import { DaemonEvents, type DaemonEventMap, type DaemonEventName } from './daemon/events.js';
+import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
+import { createPool, type Pool } from './daemon/pool.js';
+import { createScheduler, type Scheduler } from './daemon/scheduler.js';
+import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
+import { trackStats, type ClientMetrics } from './daemon/stats.js';
+import { openTaskStore, type StoreKind } from './adapters/open-store.js';
+import { createLogger, silentLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
+import type { PipelineDeps } from './pipeline/context.js';
+import { policyForRepository, taskUrl } from './pipeline/policy.js';
+import { runTask, ShutdownAbort } from './pipeline/run-task.js';
+import { PromptGenerator, loadUserTemplates, branchNameForTask } from './prompt/index.js';
+import { FeedbackHandler } from './feedback/index.js';
+import { buildRemoteParts, type RemoteParts } from './remote-parts.js';
+import { createPrManagerFacade, type PrManagerFacade } from './pr-manager-facade.js';
+import type { ProcessResult } from './process-result.js';
+import { toProcessResult } from './process-result.js';
+
+export type { ProcessResult } from './process-result.js';
+
+/** What the seed's constructor takes: any part of the configuration; the rest comes from defaults. */
+export type CodegenClientConfig = DeepPartial<AppConfig>;
+
+export interface CodegenClientOptions {
+  /** pino logger; default: silent for library use. */
+  logger?: Logger;
+  /** Environment read for configuration. Default {}: a library user's explicit config is all that counts. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory of config files, or false for none (default false for library use). */
+  configDir?: string | false;
+  /** Read .env (default false for library use). */
+  dotenv?: boolean;
+  /** Pre-built parts, for embedding and tests. */
+  store?: TaskStore;
+  agent?: AgentApi;
+  codeHost?: CodeHost;
+  metrics?: Metrics;
+  /** Name of this replica in leases and history. */
+  worker?: string;
+}
+
+export class CodegenClient {
+  readonly config: AppConfig;
+  readonly promptGenerator: PromptGenerator;
+  readonly feedbackHandler: FeedbackHandler;
+  readonly prManager: PrManagerFacade;
+  readonly metricsRegistry: Metrics;
+  readonly worker: string;
+  readonly dryRun: boolean;
+  private readonly logger: Logger;
+  private readonly events: DaemonEvents;
+  private readonly intake: IntakeGate;
+  private readonly pool: Pool;
+  private readonly stats: () => ClientMetrics;
+  private storeKind: StoreKind | 'custom' = 'custom';
+  private storeWhere = '';
+  private store?: TaskStore;
+  private remote?: RemoteParts;
+  private scheduler?: Scheduler;
+  private dryRunLoop?: DryRunLoop;
+  private depth: Partial<Record<TaskStatus, number>> = {};
+  private depthTimer?: NodeJS.Timeout;
+  private initialized = false;
+  private shuttingDown?: Promise<void>;
+
+  constructor(
+    config: CodegenClientConfig = {},
+    private readonly options: CodegenClientOptions = {},
+  ) {
+    this.config = loadConfig({
+      env: options.env ?? {},
+      overrides: config,
+      configDir: options.configDir === false || options.configDir === undefined ? '/nonexistent' : options.configDir,
+      dotenvPath: options.dotenv ? '.env' : false,
+    });
+    this.dryRun = decideDryRun(this.config, Boolean(options.agent && options.codeHost));
+    this.logger = options.logger ?? silentLogger();
+    this.events = new DaemonEvents(this.logger);
+    this.intake = createIntakeGate();
+    this.pool = createPool(this.config.processing.concurrency);
+    this.metricsRegistry = options.metrics ?? createMetrics({ version: VERSION });
+    this.metricsRegistry.poolSize.set(this.config.processing.concurrency);
+    this.worker = options.worker ?? (this.config.worker.name || defaultWorkerName());
+    const { branches, commits } = this.config.prManager;
+    this.promptGenerator = new PromptGenerator(
+      this.config.promptGenerator,
+      {
+        branchPrefix: branches.prefix,
+        commitMessageTemplate: commits.messageTemplate,
+        signOff: commits.signOff,
+        baseBranch: branches.baseBranch,
+      },
+      this.config.promptGenerator.templatesDir
+        ? loadUserTemplates(this.config.promptGenerator.templatesDir)
+        : undefined,
+    );
+    this.feedbackHandler = new FeedbackHandler(this.config.feedbackHandler, {
+      maxRetries: this.config.processing.maxRetries,
+      maxRetryAfterMs: this.config.rateLimits.maxRetryAfterMs,
+    });
+    this.stats = trackStats(this.events, (m) => this.metricsRegistry.successRate.set(m.successRate / 100));
+    this.prManager = createPrManagerFacade({
+      store: () => this.requireStore(),
+      codeHost: () => this.remote?.codeHost,
+      runWithPrompt: (prompt, task) => this.processTask(task, { prompt }),
+      logger: this.logger,
+    });
+  }
+
+  /** The Codegen auth component (status without secrets). */
+  get auth(): { getStatus(): object } {
+    return {
+      getStatus: (): object =>
+        this.remote?.auth?.getStatus() ?? {
+          authenticated: false,
+          dryRun: this.dryRun,
+          reason: this.dryRun ? 'dry run: no Codegen credentials configured' : 'not initialized',
+        },
+    };
+  }
+
+  on<E extends DaemonEventName>(event: E, listener: (payload: DaemonEventMap[E]) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  once<E extends DaemonEventName>(event: E, listener: (payload: DaemonEventMap[E]) => void): this {
+    this.events.once(event, listener);
+    return this;
+  }
+
+  off<E extends DaemonEventName>(event: E, listener: (payload: DaemonEventMap[E]) => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  /** Opens the task store, builds the Codegen and GitHub adapters and validates the Codegen token. */
+  async initialize(): Promise<void> {
+    if (this.initialized) return;
+    if (this.options.store) this.store = this.options.store;
+    else {
+      const opened = await openTaskStore(this.config, { logger: this.logger });
+      this.store = opened.store;
+      this.storeKind = opened.kind;
+      this.storeWhere = opened.where;
+    }
+    if (!this.dryRun) {
+      this.remote = await buildRemoteParts(this.config, {
+        logger: this.logger,
+        metrics: this.metricsRegistry,
+        events: this.events,
+        intake: this.intake,
+        ...(this.options.agent ? { agent: this.options.agent } : {}),
+        ...(this.options.codeHost ? { codeHost: this.options.codeHost } : {}),
+      });
+    } else {
+      this.logger.warn(
+        { missing: missingCredentials(this.config) },
+        'DRY RUN: Codegen or GitHub credentials are missing; prompts are generated and logged, no agent run or PR is made',
+      );
+    }
+    this.initialized = true;
+    this.startDepthRefresh();
+    this.events.emit('initialized', { worker: this.worker, dryRun: this.dryRun, store: this.storeKind });
+    this.logger.info(
+      { worker: this.worker, store: this.storeKind, where: this.storeWhere, dryRun: this.dryRun },
+      'codegen-pr initialized',
+    );
+  }
+
+  /** Starts the polling loop: claim tasks into the pool as slots free up. */
+  start(): void {
+    this.assertInitialized();
+    if (this.dryRun) {
+      this.dryRunLoop ??= createDryRunLoop({
+        store: this.requireStore(),
+        prompts: this.promptGenerator,
+        defaultRepository: this.config.github.repository,
+        batchSize: this.config.processing.batchSize,
+        pollIntervalMs: this.config.processing.pollInterval,
+        events: this.events,
+        logger: this.logger,
+      });
+      this.dryRunLoop.start();
+      return;
+    }
+    this.scheduler ??= createScheduler({
+      store: this.requireStore(),
+      pool: this.pool,
+      intake: this.intake,
+      worker: this.worker,
+      batchSize: this.config.processing.batchSize,
+      pollIntervalMs: this.config.processing.pollInterval,
+      leaseMs: this.config.taskStore.leaseMs,
+      pollFactor: () => this.applyIntakeAdvice(),
+      startTask: (claim) =>
+        this.pool.start({ id: claim.task.id, run: (signal) => runTask(claim, this.pipeline(), signal).then(() => {}) }),
+      logger: this.logger,
+      metrics: this.metricsRegistry,
+      source: this.storeKind,
+    });
+    this.scheduler.start();
+  }
+
+  /**
+   * Process one task now and return its result. The task is added to the store when new; a task already
+   * completed returns its recorded PR without doing anything again.
+   */
+  async processTask(input: NewTask | Task, options: { prompt?: string } = {}): Promise<ProcessResult> {
+    this.assertInitialized();
+    const store = this.requireStore();
+    const id = input.id ?? `task-${randomBytes(6).toString('hex')}`;
+    let task = await store.getTask(id);
+    if (!task) [task] = await store.addTasks([{ ...stripStored(input), id }], 'client');
+    if (!task)
+      throw new DaemonError(`task ${id} could not be stored`, { code: 'task-not-stored', category: 'unknown' });
+    if (task.status === 'completed' || task.status === 'cancelled') return toProcessResult(task);
+    if (this.dryRun) {
+      const prompt = options.prompt ?? this.promptGenerator.render(task, { attempt: task.attempts + 1 }).content;
+      return { ...toProcessResult(task), success: false, dryRun: true, prompt };
+    }
+    await this.waitForSlot();
+    const [claim] = await store.claimTasks({
+      worker: this.worker,
+      limit: 1,
+      leaseMs: this.config.taskStore.leaseMs,
+      taskIds: [id],
+    });
+    if (!claim) {
+      const current = await store.getTask(id);
+      return {
+        ...toProcessResult(current ?? task),
+        success: false,
+        error: {
+          code: 'task-not-claimable',
+          category: 'conflict',
+          message: `task ${id} is ${current?.status ?? 'gone'} and cannot be claimed now`,
+        },
+      };
+    }
+    const deps = this.pipeline(options.prompt);
+    const outcome = await new Promise<Awaited<ReturnType<typeof runTask>>>((resolve, reject) => {
+      this.pool.start({ id, run: (signal) => runTask(claim, deps, signal).then(resolve, reject) });
+    });
+    const after = (await store.getTask(id)) ?? task;
+    return toProcessResult(after, outcome);
+  }
+
+  /** Process several tasks, at most processing.concurrency at once. */
+  async processBatch(tasks: Array<NewTask | Task>): Promise<ProcessResult[]> {
+    return Promise.all(
+      tasks.map((task) =>
+        this.processTask(task).catch((raw: unknown) => {
+          const err = toDaemonError(raw);
+          return {
+            taskId: task.id ?? '',
+            success: false,
+            status: 'failed' as const,
+            error: { code: err.code, category: err.category, message: err.message },
+          };
+        }),
+      ),
+    );
+  }
+
+  /** Tasks from the store, filtered as the seed shows: { status, limit, priority, repository }. */
+  async retrieveTasks(
+    filters: { status?: TaskStatus; limit?: number; priority?: TaskPriority; repository?: string } = {},
+  ): Promise<Task[]> {
+    this.assertInitialized();
+    const page = await this.requireStore().listTasks({ limit: 10, ...filters });
+    return page.tasks;
+  }
+
+  getStatus(): Record<string, unknown> {
+    return {
+      initialized: this.initialized,
+      processing: this.pool.active() > 0,
+      polling: this.scheduler?.running ?? false,
+      dryRun: this.dryRun,
+      worker: this.worker,
+      activeTasks: this.pool.active(),
+      activeTaskIds: this.pool.activeIds(),
+      concurrency: this.pool.size,
+      intake: { open: this.intake.isOpen(), paused: this.intake.reasons() },
+      store: { kind: this.storeKind, where: this.storeWhere, depth: this.depth },
+      circuits: this.remote?.circuits() ?? {},
+      lastPollAt: this.scheduler?.lastPollAt(),
+      metrics: this.getMetrics(),
+      auth: this.auth.getStatus(),
+      feedback: this.feedbackHandler.getMetrics(),
+      config: redactConfig(this.config),
+    };
+  }
+
+  getMetrics(): ClientMetrics {
+    return this.stats();
+  }
+
+  /** Reasons the daemon is not ready to take work (empty when ready). */
+  async readiness(): Promise<string[]> {
+    const reasons: string[] = [];
+    if (!this.initialized) reasons.push('not initialized');
+    if (this.shuttingDown) reasons.push('shutting down');
+    if (this.store) {
+      try {
+        await this.store.ping(AbortSignal.timeout(2_000));
+      } catch {
+        reasons.push('task store unreachable');
+      }
+    }
+    return reasons;
+  }
+
+  /**
+   * Stop claiming, let in-flight tasks finish for up to graceMs, then abort and release them (their checkpoints
+   * stay, so the next claim resumes them) and close everything.
+   */
+  shutdown(options: { graceMs?: number } = {}): Promise<void> {
+    this.shuttingDown ??= this.doShutdown(options.graceMs ?? this.config.processing.shutdownGraceMs);
+    return this.shuttingDown;
+  }
+
+  private async doShutdown(graceMs: number): Promise<void> {
+    this.intake.pause('shutdown');
+    await this.scheduler?.stop();
+    await this.dryRunLoop?.stop();
+    const idle = await this.pool.waitIdle(graceMs);
+    if (!idle) {
+      this.logger.warn({ inFlight: this.pool.activeIds() }, 'grace period over; aborting and releasing tasks');
+      this.pool.abortAll(new ShutdownAbort('shutdown'));
+      await this.pool.waitIdle(15_000);
+    }
+    this.events.emit('shutdown', { graceful: idle });
+    if (this.depthTimer) clearInterval(this.depthTimer);
+    await this.remote?.close();
+    if (!this.options.store) await this.store?.close();
+    this.logger.info({ graceful: idle }, 'codegen-pr stopped');
+  }
+
+  private pipeline(promptOverride?: string): PipelineDeps {
+    const remote = this.remote;
+    if (!remote) throw new DaemonError('not initialized', { code: 'not-initialized', category: 'configuration' });
+    const prompts = promptOverride
+      ? {
+          render: (task: Task) => ({
+            content: promptOverride,
+            metadata: { template: 'caller', length: promptOverride.length, branch: this.branchFor(task.id) },
+          }),
+        }
+      : this.promptGenerator;
+    return {
+      store: this.requireStore(),
+      agent: remote.agent,
+      codeHost: remote.codeHost,
+      prompts,
+      feedback: this.feedbackHandler,
+      events: this.events,
+      intake: this.intake,
+      logger: this.logger,
+      metrics: this.metricsRegistry,
+      defaultRepository: this.config.github.repository,
+      policyFor: (repository) => policyForRepository(this.config, repository),
+      branchFor: (taskId) => this.branchFor(taskId),
+      taskUrlFor: (taskId) => taskUrl(this.config, taskId),
+      wait: {
+        initialMs: this.config.codegen.pollInitialMs,
+        maxMs: this.config.codegen.pollMaxMs,
+        backoff: this.config.codegen.pollBackoff,
+        timeoutMs: this.config.processing.timeout,
+        paused: this.config.codegen.pausedPolicy,
+      },
+      leaseMs: this.config.taskStore.leaseMs,
+      onAuthError: (err) => remote.reportAuthFailure(err),
+    };
+  }
+
+  private branchFor(taskId: string): string {
+    return branchNameForTask(this.config.prManager.branches.prefix, taskId);
+  }
+
+  /** Applies the feedback handler's advice to intake; returns the poll interval factor. */
+  private applyIntakeAdvice(): number {
+    const advice = this.feedbackHandler.intakeAdvice();
+    if (advice.pauseUntil) {
+      const until = Date.parse(advice.pauseUntil);
+      if (until > Date.now() && this.intake.pause('error_rate', until)) {
+        this.events.emit('intake_paused', { reason: 'error_rate', until: advice.pauseUntil });
+        this.logger.warn(
+          { until: advice.pauseUntil, reason: advice.reason },
+          'too many failures in a row; pausing intake',
+        );
+      }
+    }
+    return advice.pollFactor;
+  }
+
+  private waitForSlot(): Promise<void> {
+    if (this.pool.free() > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.pool.free() > 0) resolve();
+        else setTimeout(check, 50).unref();
+      };
+      check();
+    });
+  }
+
+  private startDepthRefresh(): void {
+    const refresh = async (): Promise<void> => {
+      try {
+        this.depth = await this.requireStore().countByStatus();
+        for (const [status, count] of Object.entries(this.depth))
+          this.metricsRegistry.queueDepth.set({ status }, count);
+      } catch (err) {
+        this.logger.debug({ err }, 'could not count tasks');
+      }
+    };
+    void refresh();
+    this.depthTimer = setInterval(() => void refresh(), Math.max(5_000, this.config.processing.pollInterval));
+    this.depthTimer.unref();
+  }
+
+  private requireStore(): TaskStore {
+    if (!this.store)
+      throw new DaemonError('call initialize() first', { code: 'not-initialized', category: 'configuration' });
+    return this.store;
+  }
+
+  private assertInitialized(): void {
+    if (!this.initialized)
+      throw new DaemonError('call initialize() first', { code: 'not-initialized', category: 'configuration' });
+  }
+}
+
+export const VERSION = '0.1.0';
+
+function defaultWorkerName(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+}
+
+export function missingCredentials(config: AppConfig): string[] {
+  const missing: string[] = [];
+  if (!config.codegen.apiKey) missing.push('CODEGEN_API_KEY');
+  if (!config.codegen.orgId) missing.push('CODEGEN_ORG_ID');
+  const app = config.github.appId && config.github.privateKey && config.github.installationId;
+  if (!config.github.token && !app)
+    missing.push('GITHUB_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID)');
+  return missing;
+}
+
+/** Dry run when asked, or when credentials are missing outside production; in production they must be set. */
+function decideDryRun(config: AppConfig, partsInjected: boolean): boolean {
+  if (config.processing.dryRun) return true;
+  if (partsInjected) return false;
+  const missing = missingCredentials(config);
+  if (missing.length === 0) return false;
+  if (config.env === 'production') {
+    throw new ConfigError(
+      `NODE_ENV=production needs credentials; set: ${missing.join(', ')} (or DRY_RUN=true to only generate prompts)`,
+    );
+  }
+  return true;
+}
+
+function stripStored(input: NewTask | Task): NewTask {
+  const { id, title, description, type, priority, labels, repository, context } = input as Task;
+  const maxAttempts = (input as NewTask).maxAttempts;
+  return {
+    ...(id !== undefined ? { id } : {}),
+    title,
+    description,
+    ...(type !== undefined ? { type } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+    ...(labels !== undefined ? { labels } : {}),
+    ...(repository !== undefined ? { repository } : {}),
+    ...(context !== undefined ? { context } : {}),
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+  };
+}
+
+export { createLogger };

@@ -1,0 +1,127 @@
+/**
+ * The poll loop. Every pollInterval (or at once when a slot frees and the last poll suggested more work is
+ * waiting) it claims as many tasks as the pool has free slots, never more, and starts them.
+ */
+import type { ClaimedTask } from '../domain/task.js';
+import { toDaemonError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { TaskStore } from '../pipeline/ports.js';
+import type { IntakeGate } from './intake.js';
+import type { Pool } from './pool.js';
+
+export interface SchedulerDeps {
+  store: Pick<TaskStore, 'claimTasks'>;
+  pool: Pool;
+  intake: IntakeGate;
+  worker: string;
+  batchSize: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+  /** Multiplier of the poll interval (the feedback handler slows intake while the error rate is high). */
+  pollFactor?: () => number;
+  /** Starts processing one claimed task (in the pool). */
+  startTask: (claim: ClaimedTask) => void;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Source label for metrics. */
+  source: string;
+}
+
+export interface Scheduler {
+  start(): void;
+  /** Stops claiming; resolves when the loop has exited (in-flight tasks keep running). */
+  stop(): Promise<void>;
+  /** Polls now instead of waiting for the interval. */
+  wake(): void;
+  readonly running: boolean;
+  lastPollAt(): string | undefined;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const { pool, intake, logger } = deps;
+  let stopped = true;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let moreLikely = false;
+  let lastPoll: string | undefined;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      // Deliberately not unref'd: this timer is what keeps an idle daemon alive between polls.
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  pool.onSlotFreed(() => {
+    if (moreLikely) wakeUp?.();
+  });
+
+  async function pollOnce(): Promise<void> {
+    const free = pool.free();
+    if (free <= 0) {
+      moreLikely = true;
+      return;
+    }
+    const limit = Math.min(free, deps.batchSize);
+    lastPoll = new Date().toISOString();
+    let claims: ClaimedTask[];
+    try {
+      claims = await deps.store.claimTasks({ worker: deps.worker, limit, leaseMs: deps.leaseMs });
+    } catch (raw) {
+      const err = toDaemonError(raw);
+      deps.metrics?.claimErrors.inc();
+      logger.warn({ err, code: err.code }, 'could not claim tasks; will try again at the next poll');
+      moreLikely = false;
+      return;
+    }
+    moreLikely = claims.length === limit;
+    if (claims.length > 0) {
+      deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);
+      logger.debug({ claimed: claims.length, limit }, 'claimed tasks');
+    }
+    for (const claim of claims) deps.startTask(claim);
+  }
+
+  async function run(): Promise<void> {
+    while (!stopped) {
+      const now = Date.now();
+      const interval = deps.pollIntervalMs * Math.max(1, deps.pollFactor?.() ?? 1);
+      if (!intake.isOpen(now)) {
+        const openAt = intake.nextOpenAt(now);
+        await sleep(openAt === undefined ? interval : Math.min(interval, Math.max(0, openAt - now)));
+        continue;
+      }
+      await pollOnce();
+      if (stopped) break;
+      // Claimed a full batch and still have room: look again at once rather than after a whole interval.
+      if (moreLikely && pool.free() > 0) continue;
+      await sleep(interval);
+    }
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      loop = run().catch((err: unknown) => logger.fatal({ err }, 'scheduler loop crashed'));
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+    },
+    wake() {
+      wakeUp?.();
+    },
+    get running() {
+      return !stopped;
+    },
+    lastPollAt: () => lastPoll,
+  };
+}

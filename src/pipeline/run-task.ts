@@ -1,0 +1,118 @@
+/**
+ * The recipe for one attempt at one task. Reads top to bottom:
+ * validate -> prompt -> agent run (create or resume, checkpointed) -> wait -> pull request (checkpointed) -> report.
+ * Any failure is classified and handed to the feedback handler (retry, fail or release); a lost lease stops the
+ * attempt without writing anything, because another worker now owns the task.
+ */
+import { DaemonError, toDaemonError } from '../domain/errors.js';
+import type { TaskOutcome } from '../domain/outcome.js';
+import type { ClaimedTask } from '../domain/task.js';
+import { keepLease, LeaseLostError } from '../daemon/lease-keeper.js';
+import type { PipelineDeps, TaskContext } from './context.js';
+import { instrument } from './instrument.js';
+import { awaitAgentRun } from './steps/await-agent-run.js';
+import { ensureAgentRun } from './steps/ensure-agent-run.js';
+import { ensurePullRequest } from './steps/ensure-pull-request.js';
+import { completeTask, failTask, releaseTask } from './steps/finish-task.js';
+import { validateTask } from './steps/validate-task.js';
+
+/** Abort reason used on shutdown: the task is released, not failed. */
+export class ShutdownAbort extends Error {
+  override readonly name = 'ShutdownAbort';
+}
+
+export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: AbortSignal): Promise<TaskOutcome> {
+  const { task, lease } = claim;
+  const controller = new AbortController();
+  const signal = AbortSignal.any([outer, controller.signal]);
+  const logger = deps.logger.child({ taskId: task.id, attempt: task.attempts });
+  const ctx: TaskContext = { claim, task, token: lease.token, signal, logger, startedAt: Date.now() };
+  const keeper = keepLease({
+    store: deps.store,
+    taskId: task.id,
+    token: lease.token,
+    leaseMs: deps.leaseMs,
+    logger,
+    signal,
+    onLost: (err) => controller.abort(err),
+  });
+  deps.metrics?.tasksInFlight.inc();
+  deps.events.emit('task_claimed', { taskId: task.id, attempt: task.attempts });
+
+  let outcome: TaskOutcome;
+  try {
+    outcome = await attempt(ctx, deps);
+  } catch (raw) {
+    outcome = await settleFailure(ctx, deps, raw);
+  } finally {
+    keeper.stop();
+    deps.metrics?.tasksInFlight.dec();
+  }
+  record(deps, outcome);
+  return outcome;
+}
+
+async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcome> {
+  const { task } = ctx;
+  const { repository } = await instrument('validate', ctx, async () => validateTask(task, deps.defaultRepository));
+
+  const prompt = await instrument('generate-prompt', ctx, async () => {
+    const suggestions = task.lastError ? flatten(deps.feedback.getImprovementSuggestions(task)) : undefined;
+    return deps.prompts.render(task, {
+      repository,
+      attempt: task.attempts,
+      ...(task.lastError ? { previousError: task.lastError } : {}),
+      ...(suggestions && suggestions.length > 0 ? { suggestions } : {}),
+    });
+  });
+
+  const { run } = await instrument('ensure-agent-run', ctx, () =>
+    ensureAgentRun(ctx, deps, prompt.content, repository),
+  );
+  const finished = await instrument('await-agent-run', ctx, () => awaitAgentRun(ctx, deps, run));
+  const pr = await instrument('ensure-pull-request', ctx, () => ensurePullRequest(ctx, deps, finished, repository));
+
+  return instrument('report', ctx, () =>
+    pr.kind === 'pull-request' ? completeTask(ctx, deps, { pr: pr.pr }) : completeTask(ctx, deps, { note: pr.note }),
+  );
+}
+
+async function settleFailure(ctx: TaskContext, deps: PipelineDeps, raw: unknown): Promise<TaskOutcome> {
+  const durationMs = Date.now() - ctx.startedAt;
+  const reason: unknown = ctx.signal.aborted ? ctx.signal.reason : undefined;
+  const error = toDaemonError(raw);
+  try {
+    if (reason instanceof LeaseLostError || error.code === 'stale-lease') {
+      deps.metrics?.leaseLost.inc();
+      deps.events.emit('lease_lost', { taskId: ctx.task.id });
+      ctx.logger.warn({ err: error }, 'lease lost; leaving the task to its new holder');
+      return { kind: 'lease-lost', durationMs };
+    }
+    if (reason instanceof ShutdownAbort) return await releaseTask(ctx, deps, 'shutdown');
+    return await failTask(ctx, deps, error);
+  } catch (reportRaw) {
+    // The store refused or could not be reached: the lease will expire and another claim will pick it up.
+    const reportError = toDaemonError(reportRaw);
+    if (reportError.code === 'stale-lease') return { kind: 'lease-lost', durationMs };
+    ctx.logger.error({ err: reportError, cause: error.code }, 'could not report the attempt; the lease will expire');
+    return { kind: 'released', reason: 'report-failed', durationMs };
+  }
+}
+
+function record(deps: PipelineDeps, outcome: TaskOutcome): void {
+  const seconds = outcome.durationMs / 1000;
+  const category = 'error' in outcome ? (outcome.error as DaemonError).category : 'none';
+  const label = {
+    completed: 'completed',
+    'retry-scheduled': 'retried',
+    failed: 'failed',
+    released: 'released',
+    'lease-lost': 'lease_lost',
+  }[outcome.kind];
+  deps.metrics?.tasksFinished.inc({ outcome: label, category });
+  deps.metrics?.taskDuration.observe({ outcome: label }, seconds);
+}
+
+function flatten(s: ReturnType<PipelineDeps['feedback']['getImprovementSuggestions']>): string[] {
+  return [...s.promptOptimizations, ...s.contextImprovements, ...s.qualityEnhancements];
+}

@@ -1,0 +1,60 @@
+/**
+ * Step: make sure the run's PR exists once and is proper (labels, assignees, reviewers, link to the task),
+ * and checkpoint it on the task. The PR manager does the GitHub work idempotently.
+ */
+import { DaemonError } from '../../domain/errors.js';
+import type { PullRequestRef } from '../../domain/task.js';
+import type { AgentRun } from '../ports.js';
+import type { PipelineDeps, TaskContext } from '../context.js';
+
+export type PrStepResult = { kind: 'pull-request'; pr: PullRequestRef } | { kind: 'no-changes'; note: string };
+
+export async function ensurePullRequest(
+  ctx: TaskContext,
+  deps: PipelineDeps,
+  run: AgentRun,
+  repository: string,
+): Promise<PrStepResult> {
+  const { task, signal, token } = ctx;
+  const [owner = '', repo = ''] = repository.split('/');
+  const policy = deps.policyFor(repository);
+  const knownPr = task.checkpoint.pr;
+  const outcome = await deps.codeHost.ensurePullRequest(
+    {
+      task,
+      run,
+      repository: { owner, repo },
+      policy,
+      taskUrl: deps.taskUrlFor(task.id),
+      expectedBranch: deps.branchFor(task.id),
+      ...(knownPr ? { knownPr } : {}),
+    },
+    signal,
+  );
+
+  switch (outcome.kind) {
+    case 'pull-request': {
+      const { pr } = outcome;
+      if (!knownPr || knownPr.url !== pr.url) {
+        await deps.store.recordPullRequest(task.id, token, pr, signal);
+        deps.metrics?.prsCreated.inc({ origin: outcome.created ? 'daemon' : 'agent' });
+        deps.events.emit('pr_created', {
+          taskId: task.id,
+          url: pr.url,
+          number: pr.number,
+          branch: pr.branch,
+          openedByDaemon: outcome.created,
+        });
+      }
+      return { kind: 'pull-request', pr };
+    }
+    case 'no-changes':
+      if (policy.onNoChanges === 'complete') return outcome;
+      throw new DaemonError(`agent run ${run.id} ended without a pull request or a pushed branch: ${outcome.note}`, {
+        code: 'agent-no-changes',
+        category: 'agent',
+        retryable: true,
+        dependency: 'codegen',
+      });
+  }
+}

@@ -1,0 +1,11 @@
+/** The prompt generator: tasks to Codegen prompts. Pure apart from `loadUserTemplates` (startup I/O). */
+export { PromptGenerator } from './prompt-generator.js';
+export type { GeneratedPrompt, GitSettings, PromptGeneratorStatus, PromptOptions } from './prompt-generator.js';
+export { renderTemplate, parseTemplate, templateNames } from './render.js';
+export type { TemplateVars } from './render.js';
+export { extractContext, collectContext, CONTEXT_KINDS } from './context.js';
+export type { ContextKind, PromptContext } from './context.js';
+export { branchNameForTask, isValidBranchName, renderCommitMessage } from './git-naming.js';
+export { qualityRequirements } from './prompt-vars.js';
+export { loadUserTemplates } from './template-loader.js';
+export { BUILT_IN_TEMPLATES, DEFAULT_TEMPLATE_NAMES, TEMPLATE_VARIABLES } from './templates/index.js';

@@ -1,0 +1,111 @@
+/**
+ * Builds the parts that talk to Codegen and GitHub, each behind its own guard (rate limits, breaker, retry,
+ * timeout), and ties Codegen authentication failures to the intake gate: a refused token pauses intake until a
+ * probe succeeds. Used only by CodegenClient (the composition root).
+ */
+import type { AppConfig } from './config/load.js';
+import type { DaemonError } from './domain/errors.js';
+import { toDaemonError } from './domain/errors.js';
+import type { DaemonEvents } from './daemon/events.js';
+import type { IntakeGate } from './daemon/intake.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { AgentApi, CodeHost } from './pipeline/ports.js';
+import { createCodegenApi, createCodegenAuth, type CodegenAuth } from './adapters/codegen/index.js';
+import { createOctokit, createPullRequestManager } from './adapters/github/index.js';
+import { createCodegenGuard } from './resilience/index.js';
+import type { CircuitState, Guard } from './resilience/types.js';
+
+export interface RemoteParts {
+  agent: AgentApi;
+  codeHost: CodeHost;
+  auth?: CodegenAuth;
+  reportAuthFailure(error: DaemonError): void;
+  circuits(): Record<string, CircuitState>;
+  close(): Promise<void>;
+}
+
+export async function buildRemoteParts(
+  config: AppConfig,
+  deps: {
+    logger: Logger;
+    metrics: Metrics;
+    events: DaemonEvents;
+    intake: IntakeGate;
+    agent?: AgentApi;
+    codeHost?: CodeHost;
+  },
+): Promise<RemoteParts> {
+  const { logger, events, intake } = deps;
+  const guards: Guard[] = [];
+  let agent = deps.agent;
+  if (!agent) {
+    const guard = createCodegenGuard(config, { logger, metrics: deps.metrics });
+    guards.push(guard);
+    agent = createCodegenApi({
+      baseUrl: config.codegen.apiUrl,
+      apiKey: config.codegen.apiKey,
+      orgId: config.codegen.orgId,
+      timeoutMs: config.codegen.requestTimeout,
+      guard,
+      logger: logger.child({ dependency: 'codegen' }),
+      ...(config.codegen.model ? { model: config.codegen.model } : {}),
+      ...(config.codegen.agentType ? { agentType: config.codegen.agentType } : {}),
+    });
+  }
+
+  let codeHost: CodeHost | undefined = deps.codeHost;
+  if (codeHost === undefined) {
+    const { github } = config;
+    const octokit = createOctokit({
+      baseUrl: github.apiUrl,
+      ...(github.token ? { token: github.token } : {}),
+      ...(!github.token && github.appId
+        ? { app: { appId: github.appId, privateKey: github.privateKey, installationId: github.installationId } }
+        : {}),
+      writeMinTimeMs: github.writeMinTimeMs,
+      notificationMinTimeMs: github.notificationMinTimeMs,
+      timeoutMs: github.requestTimeout,
+      logger: logger.child({ dependency: 'github' }),
+    });
+    codeHost = createPullRequestManager({ octokit, logger: logger.child({ dependency: 'github' }) });
+  }
+
+  const auth = createCodegenAuth({
+    api: agent,
+    orgId: config.codegen.orgId,
+    probeIntervalMs: config.auth.probeIntervalMs,
+    logger: logger.child({ component: 'auth' }),
+  });
+  auth.on('auth_error', ({ error }) => {
+    if (intake.pause('authentication')) events.emit('intake_paused', { reason: 'authentication' });
+    events.emit('auth_error', { dependency: 'codegen', code: error.code, message: error.message });
+  });
+  auth.on('auth_restored', () => {
+    if (intake.resume('authentication')) events.emit('intake_resumed', { reason: 'authentication' });
+    events.emit('auth_restored', { dependency: 'codegen' });
+  });
+
+  if (config.auth.validateOnStartup) {
+    try {
+      const me = await auth.validate();
+      logger.info({ codegenUser: me.username ?? me.userId, orgId: config.codegen.orgId }, 'Codegen token accepted');
+    } catch (raw) {
+      const err = toDaemonError(raw);
+      if (err.category === 'authentication') auth.reportFailure(err);
+      else logger.warn({ err }, 'could not check the Codegen token at startup; going on');
+    }
+  }
+
+  return {
+    agent,
+    codeHost: codeHost as CodeHost,
+    auth,
+    reportAuthFailure: (error) => auth.reportFailure(error),
+    circuits: () => Object.fromEntries(guards.map((g) => [g.dependency, g.circuitState()])),
+    close: async () => {
+      auth.stop();
+      await Promise.all(guards.map((g) => g.close()));
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The Guard of one external system: retry, rate limit, circuit breaker and per-request timeout, composed once.
+ *
+ * Order, outermost first: retry( breakerCheck + limiter( breaker( timeout( fn ) ) ) ).
+ * - Retry is outermost so every attempt queues for a fresh rate-limit token (each attempt is a real request
+ *   the server counts), and so backoff waits happen outside the limiter without holding a concurrency slot.
+ * - The limiter sits outside the breaker so the breaker judges the request at the moment it is really sent
+ *   (a circuit may open while a request waits for a token), and sees every attempt. An open circuit is also
+ *   checked before queueing, so failing fast does not first wait for, and spend, a token.
+ * - The timeout is innermost and per attempt: time spent queueing for a token is not request time.
+ * - The caller's signal reaches all of them: the retry wait, the queue, and the request itself.
+ */
+import type { AppConfig } from '../config/load.js';
+import { DaemonError, toDaemonError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { createBreaker, type Breaker } from './breaker.js';
+import { createLimiter, type Budget, type Limiter } from './limiter.js';
+import { cancelledError, retryWithPolicy, type RetryOptions } from './retry.js';
+import type { Guard } from './types.js';
+
+export interface GuardOptions {
+  /** Name of the external system: codegen, github, task-store. Labels metrics and errors. */
+  dependency: string;
+  /** Rate-limit budgets by kind (a `standard` one is required). Without them requests are not rate limited. */
+  limiter?: Record<string, Budget>;
+  breaker: AppConfig['breaker'] & { rollingCountTimeoutMs?: number };
+  retry?: Omit<RetryOptions, 'signal' | 'shouldRetry' | 'onRetry'>;
+  /** Timeout of one attempt, in ms. */
+  requestTimeoutMs: number;
+  /**
+   * Kinds whose requests must not be sent twice (e.g. creating an agent run). Once such a request went out,
+   * only a rate-limit answer (the server refused it outright) is retried inline; other failures go back to
+   * the caller, which can look for what the first attempt may have created.
+   */
+  nonIdempotentKinds?: readonly string[];
+  metrics?: Metrics;
+  logger: Logger;
+  /** Share the rate-limit budgets with every replica through this Redis. */
+  redisUrl?: string;
+}
+
+/** Build a Guard; see the module comment for the order of the layers. */
+export function createGuard(options: GuardOptions): Guard {
+  const { dependency, metrics } = options;
+  const log = options.logger.child({ dependency, component: 'guard' });
+  const breaker: Breaker = createBreaker({ dependency, ...options.breaker, logger: options.logger, metrics });
+  const limiter: Limiter | undefined = options.limiter
+    ? createLimiter({
+        id: dependency,
+        budgets: options.limiter,
+        logger: options.logger,
+        jobExpirationMs: options.requestTimeoutMs * 2,
+        ...(options.redisUrl ? { redis: { url: options.redisUrl } } : {}),
+      })
+    : undefined;
+  const unsafeKinds = new Set(options.nonIdempotentKinds ?? []);
+  let closed = false;
+
+  /** One request with its own signal: the caller's, plus this attempt's timeout. */
+  async function attempt<T>(kind: string, fn: (signal: AbortSignal) => Promise<T>, caller?: AbortSignal) {
+    const controller = new AbortController();
+    let timedOut = false;
+    const onCallerAbort = (): void => controller.abort(caller?.reason);
+    caller?.addEventListener('abort', onCallerAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DaemonError(`${dependency} request timed out`, { code: 'timeout', category: 'timeout' }));
+    }, options.requestTimeoutMs);
+    timer.unref();
+    if (caller?.aborted) onCallerAbort();
+    // fn may ignore its signal; the race makes the timeout and the caller's abort hold regardless.
+    const aborted = new Promise<never>((_, reject) => {
+      const fail = (): void => reject(controller.signal.reason);
+      if (controller.signal.aborted) fail();
+      else controller.signal.addEventListener('abort', fail, { once: true });
+    });
+    aborted.catch(() => undefined);
+    const started = performance.now();
+    try {
+      const result = await Promise.race([fn(controller.signal), aborted]);
+      record(kind, 'ok', started);
+      return result;
+    } catch (raw) {
+      const error = timedOut
+        ? new DaemonError(`${dependency} ${kind} request timed out after ${options.requestTimeoutMs} ms`, {
+            code: 'request-timeout',
+            category: 'timeout',
+            retryable: true,
+            dependency,
+            cause: raw,
+          })
+        : caller?.aborted
+          ? cancelledError(caller.reason)
+          : toDaemonError(raw);
+      record(kind, error.category, started);
+      if (error.category === 'rate_limit') metrics?.rateLimited.inc({ dependency });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  function record(kind: string, outcome: string, started: number): void {
+    if (!metrics) return;
+    metrics.externalRequests.inc({ dependency, kind, outcome });
+    metrics.externalRequestDuration.observe({ dependency, kind }, (performance.now() - started) / 1000);
+  }
+
+  return {
+    dependency,
+    async run<T>(kind: string, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+      if (closed)
+        throw new DaemonError(`${dependency} guard is closed`, {
+          code: 'guard-closed',
+          category: 'cancelled',
+          dependency,
+        });
+      let sent = false;
+      const once = async (): Promise<T> => {
+        sent = false;
+        breaker.assertCallable();
+        const send = () =>
+          breaker.fire(() => {
+            sent = true;
+            return attempt(kind, fn, signal);
+          });
+        return limiter ? limiter.schedule(kind, send, signal) : send();
+      };
+      return retryWithPolicy(once, {
+        ...options.retry,
+        ...(signal ? { signal } : {}),
+        // A request that never left (circuit open, limiter trouble) is always safe to try again.
+        shouldRetry: (error) => !unsafeKinds.has(kind) || !sent || error.category === 'rate_limit',
+        onRetry: ({ attempt: n, delayMs, error }) =>
+          log.warn({ kind, attempt: n, delayMs, err: error }, 'request failed; retrying'),
+      });
+    },
+    circuitState: () => breaker.state(),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await limiter?.close();
+      breaker.shutdown();
+    },
+  };
+}
+
+/** The Codegen guard: its documented budgets (agent-run creation, everything else), shared via Redis if set. */
+export function createCodegenGuard(config: AppConfig, deps: { logger: Logger; metrics?: Metrics }): Guard {
+  return createGuard({
+    dependency: 'codegen',
+    limiter: {
+      create: { max: config.rateLimits.codegenCreatePerMinute, perMs: 60_000 },
+      standard: { max: config.rateLimits.codegenRequestsPer30s, perMs: 30_000 },
+    },
+    breaker: config.breaker,
+    retry: { maxAttempts: 3, baseMs: 1_000, maxMs: 30_000, maxRetryAfterMs: config.rateLimits.maxRetryAfterMs },
+    requestTimeoutMs: config.codegen.requestTimeout,
+    nonIdempotentKinds: ['create'],
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(config.rateLimits.redisUrl ? { redisUrl: config.rateLimits.redisUrl } : {}),
+  });
+}

@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { DaemonError } from '../domain/errors.js';
+import { silentLogger } from '../observability/logger.js';
+import { createLimiter, redisClientOptions, type Budget, type Limiter } from './limiter.js';
+
+const limiters: Limiter[] = [];
+afterEach(async () => {
+  await Promise.all(limiters.splice(0).map((l) => l.close()));
+});
+
+function limiterWith(budgets: Record<string, Budget>): { limiter: Limiter; createdAt: number } {
+  const createdAt = Date.now();
+  const limiter = createLimiter({ id: 'unit', budgets, logger: silentLogger() });
+  limiters.push(limiter);
+  return { limiter, createdAt };
+}
+
+/** Resolves once `fn` has been started `n` times; records start times. */
+function startCounter(): { starts: number[]; job: () => Promise<number>; reached: (n: number) => Promise<void> } {
+  const starts: number[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  return {
+    starts,
+    job: async () => {
+      starts.push(Date.now());
+      for (const w of waiters.filter((x) => x.n <= starts.length)) w.resolve();
+      return starts.length;
+    },
+    reached: (n) => new Promise((resolve) => (starts.length >= n ? resolve() : waiters.push({ n, resolve }))),
+  };
+}
+
+describe('createLimiter', () => {
+  it('starts at most max calls per refresh: 9 calls at 3 per 500 ms need two refreshes', async () => {
+    const { limiter, createdAt } = limiterWith({ standard: { max: 3, perMs: 500 } });
+    const counter = startCounter();
+    const all = Promise.all(Array.from({ length: 9 }, () => limiter.schedule('standard', counter.job)));
+    await all;
+    const offsets = counter.starts.map((t) => t - createdAt);
+    // A refresh is never early (bottleneck refreshes at now >= last + perMs); a few ms slack for timer rounding.
+    expect(offsets.filter((ms) => ms < 495)).toHaveLength(3);
+    expect(offsets.filter((ms) => ms < 995)).toHaveLength(6);
+    expect(offsets[8]).toBeGreaterThanOrEqual(995);
+  });
+
+  it('sends kinds without a budget to "standard", and budgets are independent', async () => {
+    const { limiter } = limiterWith({ standard: { max: 1, perMs: 60_000 }, create: { max: 5, perMs: 60_000 } });
+    await expect(limiter.schedule('get-run', async () => 'first')).resolves.toBe('first');
+    const controller = new AbortController();
+    let secondRan = false;
+    const second = limiter.schedule('list-runs', async () => void (secondRan = true), controller.signal);
+    // The standard budget is spent, but create has its own.
+    await expect(limiter.schedule('create', async () => 'created')).resolves.toBe('created');
+    controller.abort();
+    await expect(second).rejects.toMatchObject({ code: 'cancelled', category: 'cancelled' });
+    expect(secondRan).toBe(false);
+  });
+
+  it('rejects at once on abort while queued and hands the slot to the next caller', async () => {
+    const { limiter, createdAt } = limiterWith({ standard: { max: 1, perMs: 500 } });
+    const counter = startCounter();
+    await limiter.schedule('standard', counter.job);
+    const controller = new AbortController();
+    const abandoned = limiter.schedule('standard', counter.job, controller.signal);
+    const patient = limiter.schedule('standard', counter.job);
+    const abortedAt = Date.now();
+    controller.abort();
+    await expect(abandoned).rejects.toMatchObject({ category: 'cancelled' });
+    expect(Date.now() - abortedAt).toBeLessThan(100);
+    await patient;
+    // The patient caller ran on the first refresh (the abandoned one's slot), not the second.
+    expect(counter.starts).toHaveLength(2);
+    expect((counter.starts[1] ?? 0) - createdAt).toBeLessThan(900);
+  });
+
+  it('refuses an already aborted signal without running fn, and passes fn errors through', async () => {
+    const { limiter } = limiterWith({ standard: { max: 5, perMs: 1_000 } });
+    let ran = false;
+    await expect(
+      limiter.schedule('standard', async () => void (ran = true), AbortSignal.abort()),
+    ).rejects.toMatchObject({ category: 'cancelled' });
+    expect(ran).toBe(false);
+    const failure = new DaemonError('nope', { code: 'nope', category: 'validation' });
+    await expect(limiter.schedule('standard', () => Promise.reject(failure))).rejects.toBe(failure);
+  });
+
+  it('rejects waiting and later callers once closed', async () => {
+    const { limiter } = limiterWith({ standard: { max: 1, perMs: 60_000 } });
+    await limiter.schedule('standard', async () => undefined);
+    const waiting = expect(limiter.schedule('standard', async () => 'never')).rejects.toMatchObject({
+      code: 'limiter-closed',
+      category: 'cancelled',
+    });
+    await limiter.close();
+    await waiting;
+    await expect(limiter.schedule('standard', async () => 'never')).rejects.toMatchObject({ category: 'cancelled' });
+  });
+
+  it('needs a standard budget', () => {
+    expect(() =>
+      createLimiter({ id: 'x', budgets: { create: { max: 1, perMs: 1_000 } }, logger: silentLogger() }),
+    ).toThrow(expect.objectContaining({ code: 'missing-standard-budget', category: 'configuration' }));
+  });
+});
+
+describe('redisClientOptions', () => {
+  it('reads host, port, credentials, db and TLS from the URL', () => {
+    expect(redisClientOptions('redis://127.0.0.1:6379')).toEqual({ host: '127.0.0.1', port: 6379, db: 0 });
+    expect(redisClientOptions('rediss://user:p%40ss@cache.internal:6380/2')).toEqual({
+      host: 'cache.internal',
+      port: 6380,
+      username: 'user',
+      password: 'p@ss',
+      db: 2,
+      tls: {},
+    });
+    expect(() => redisClientOptions('http://example.com')).toThrow(
+      expect.objectContaining({ code: 'invalid-redis-url' }),
+    );
+  });
+});

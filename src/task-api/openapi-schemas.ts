@@ -1,0 +1,214 @@
+/**
+ * JSON Schemas (OpenAPI 3.1 components) of what the Task API sends and accepts. They say the same as the
+ * hand-written validators in requests.ts and the domain types in domain/task.ts; a test checks example traffic
+ * against them.
+ */
+import { TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../domain/task.js';
+import { REPOSITORY_PATTERN, TASK_ID_PATTERN, TASK_LIMITS } from '../domain/task-validation.js';
+import { LIMITS } from './requests.js';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const str = (extra: Record<string, unknown> = {}) => ({ type: 'string', minLength: 1, ...extra });
+const name = str({ maxLength: LIMITS.text, pattern: '^[\\x21-\\x7e]+$' });
+const dateTime = { type: 'string', format: 'date-time' };
+const httpUrl = str({ maxLength: 2000, pattern: '^https?://\\S+$' });
+const obj = (properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  properties,
+  ...(required.length > 0 ? { required } : {}),
+  additionalProperties: false,
+  ...extra,
+});
+
+const pullRequest = {
+  url: httpUrl,
+  number: { type: 'integer', minimum: 1 },
+  branch: str({ maxLength: 255 }),
+  state: { enum: ['open', 'merged', 'closed'] },
+};
+
+const taskError = obj(
+  { category: str({ maxLength: 50 }), code: str({ maxLength: 100 }), message: str({ maxLength: 4000 }) },
+  ['category', 'code', 'message'],
+);
+
+/** The shared schemas, referenced from the paths as #/components/schemas/<Name>. */
+export const SCHEMAS: Record<string, unknown> = {
+  TaskStatus: { enum: [...TASK_STATUSES] },
+  TaskPriority: { enum: [...TASK_PRIORITIES] },
+  TaskType: { enum: [...TASK_TYPES] },
+  PullRequestRef: obj(pullRequest, ['url', 'number', 'branch']),
+  TaskError: taskError,
+  TaskCheckpoint: obj({
+    agentRunId: { type: 'integer' },
+    agentRunUrl: { type: 'string' },
+    pr: ref('PullRequestRef'),
+  }),
+  Task: {
+    type: 'object',
+    required: [
+      'id',
+      'title',
+      'description',
+      'type',
+      'priority',
+      'labels',
+      'status',
+      'attempts',
+      'maxAttempts',
+      'checkpoint',
+      'createdAt',
+      'updatedAt',
+    ],
+    properties: {
+      id: { type: 'string' },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      // Stored rows are not constrained to the enums (a malformed row stays claimable so the daemon can fail it).
+      type: { type: 'string', description: 'One of TaskType for tasks created through the API.' },
+      priority: { type: 'string', description: 'One of TaskPriority for tasks created through the API.' },
+      labels: { type: 'array', items: { type: 'string' } },
+      repository: { type: 'string' },
+      context: { type: 'object' },
+      status: ref('TaskStatus'),
+      attempts: { type: 'integer', minimum: 0 },
+      maxAttempts: { type: 'integer', minimum: 1 },
+      nextRunAt: dateTime,
+      checkpoint: ref('TaskCheckpoint'),
+      lastError: ref('TaskError'),
+      feedback: { type: 'array' },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    },
+  },
+  NewTask: {
+    type: 'object',
+    description: 'A task to create. Checked by validateNewTask; every bad field is named in the 400.',
+    required: ['title', 'description'],
+    properties: {
+      id: { type: 'string', pattern: TASK_ID_PATTERN.source },
+      title: str({ maxLength: TASK_LIMITS.titleMax }),
+      description: str({ maxLength: TASK_LIMITS.descriptionMax }),
+      type: ref('TaskType'),
+      priority: ref('TaskPriority'),
+      labels: { type: 'array', items: str({ maxLength: TASK_LIMITS.labelMax }), maxItems: TASK_LIMITS.labelsMax },
+      repository: { type: 'string', pattern: REPOSITORY_PATTERN.source },
+      maxAttempts: { type: 'integer', minimum: TASK_LIMITS.maxAttemptsMin, maximum: TASK_LIMITS.maxAttemptsMax },
+      context: { type: 'object' },
+    },
+    additionalProperties: false,
+  },
+  Lease: obj({ owner: { type: 'string' }, token: { type: 'string' }, expiresAt: dateTime }, [
+    'owner',
+    'token',
+    'expiresAt',
+  ]),
+  ClaimedTask: obj({ task: ref('Task'), lease: ref('Lease') }, ['task', 'lease']),
+  TaskEvent: {
+    type: 'object',
+    required: ['id', 'taskId', 'at', 'actor', 'kind'],
+    properties: {
+      id: { type: 'integer' },
+      taskId: { type: 'string' },
+      at: dateTime,
+      actor: { type: 'string' },
+      kind: { type: 'string' },
+      fromStatus: ref('TaskStatus'),
+      toStatus: ref('TaskStatus'),
+      detail: { type: 'object' },
+    },
+  },
+  Error: {
+    type: 'object',
+    required: ['error', 'message'],
+    description:
+      'error is a stable code: validation, unauthorized, not-found, task-not-found, task-exists, stale-lease, ' +
+      'invalid-transition, payload-too-large, internal.',
+    properties: {
+      error: { type: 'string' },
+      message: { type: 'string' },
+      fields: {
+        type: 'array',
+        items: obj({ field: { type: 'string' }, message: { type: 'string' } }, ['field', 'message']),
+      },
+    },
+  },
+  Ok: obj({ ok: { const: true } }, ['ok']),
+  TaskEnvelope: obj({ task: ref('Task') }, ['task']),
+};
+
+/** Request bodies, one per operation that takes one. */
+export const REQUEST_BODIES: Record<string, unknown> = {
+  CreateTasks: {
+    oneOf: [
+      ref('NewTask'),
+      obj({ tasks: { type: 'array', items: ref('NewTask'), minItems: 1, maxItems: LIMITS.batch }, actor: name }, [
+        'tasks',
+      ]),
+    ],
+  },
+  Claim: obj(
+    {
+      worker: name,
+      limit: { type: 'integer', minimum: LIMITS.claim.min, maximum: LIMITS.claim.max },
+      leaseMs: { type: 'integer', minimum: LIMITS.leaseMs.min, maximum: LIMITS.leaseMs.max },
+      taskIds: {
+        type: 'array',
+        items: name,
+        minItems: 1,
+        maxItems: LIMITS.claim.max,
+        description: 'Claim only these tasks.',
+      },
+    },
+    ['worker', 'limit', 'leaseMs'],
+  ),
+  Heartbeat: obj(
+    { token: name, leaseMs: { type: 'integer', minimum: LIMITS.leaseMs.min, maximum: LIMITS.leaseMs.max } },
+    ['token', 'leaseMs'],
+  ),
+  StatusChange: {
+    description:
+      'With a lease token: the daemon leased write (awaiting_agent + agentRun records the agent run; completed ' +
+      'completes; failed or retry fails, retry needing retryAt; pending releases). Without a token: pending ' +
+      '(retry a failed or cancelled task) or cancelled.',
+    oneOf: [
+      obj(
+        {
+          status: { const: 'awaiting_agent' },
+          token: name,
+          agentRun: obj({ id: { type: 'integer', minimum: 1 }, url: httpUrl }, ['id']),
+        },
+        ['status', 'token', 'agentRun'],
+      ),
+      obj({ status: { const: 'completed' }, token: name, pr: ref('PullRequestRef'), note: str({ maxLength: 2000 }) }, [
+        'status',
+        'token',
+      ]),
+      obj({ status: { const: 'failed' }, token: name, error: taskError, countAttempt: { type: 'boolean' } }, [
+        'status',
+        'token',
+        'error',
+      ]),
+      obj(
+        {
+          status: { const: 'retry' },
+          token: name,
+          error: taskError,
+          retryAt: dateTime,
+          countAttempt: { type: 'boolean' },
+        },
+        ['status', 'token', 'error', 'retryAt'],
+      ),
+      obj({ status: { const: 'pending' }, token: name }, ['status', 'token']),
+      obj({ status: { enum: ['pending', 'cancelled'] }, actor: name }, ['status']),
+    ],
+  },
+  PullRequestChange: {
+    oneOf: [
+      obj({ token: name, ...pullRequest }, ['token', 'url', 'number', 'branch']),
+      obj({ state: pullRequest.state }, ['state']),
+    ],
+  },
+  Feedback: obj({ feedback: { type: 'object', minProperties: 1 }, actor: name }, ['feedback']),
+  Actor: obj({ actor: name }),
+};

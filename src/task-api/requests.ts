@@ -1,0 +1,138 @@
+/**
+ * What each Task API request may carry, checked field by field. Each parser turns an untrusted body or query
+ * string into the arguments of one TaskStore call, or into the list of everything wrong with it.
+ */
+import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../domain/task.js';
+import type { ClaimOptions, TaskListFilter } from '../pipeline/ports.js';
+import { REPOSITORY_PATTERN } from '../domain/task-validation.js';
+import { FieldReader, readBody, type Checked, type FieldError } from './validate.js';
+
+/** Bounds the API enforces; the OpenAPI document states the same numbers. */
+export const LIMITS = {
+  pageSize: { min: 1, max: 500, default: 50 },
+  claim: { min: 1, max: 100 },
+  leaseMs: { min: 1_000, max: 3_600_000 },
+  batch: 500,
+  text: 200,
+} as const;
+
+/** Task ids, worker names, tokens and actors: printable, no spaces, bounded. */
+export const NAME_PATTERN = /^[\x21-\x7e]+$/;
+const NAME = { max: LIMITS.text, pattern: NAME_PATTERN, hint: 'must be printable ASCII without spaces' };
+
+function failed<T>(errors: FieldError[]): Checked<T> {
+  return { ok: false, errors };
+}
+
+/** GET /tasks: status, priority, repository, limit, cursor; each at most once. */
+export function parseListQuery(query: Record<string, string[]>): Checked<TaskListFilter> {
+  const single: Record<string, unknown> = {};
+  const errors: FieldError[] = [];
+  for (const [key, values] of Object.entries(query)) {
+    if (values.length > 1) errors.push({ field: key, message: 'must be given at most once' });
+    single[key] = values[0];
+  }
+  const reader = new FieldReader(single);
+  reader.onlyKnown(['status', 'priority', 'repository', 'limit', 'cursor']);
+  const status = reader.oneOf<TaskStatus>('status', TASK_STATUSES);
+  const priority = reader.oneOf<TaskPriority>('priority', TASK_PRIORITIES);
+  const repository = reader.string('repository', { max: 201, pattern: REPOSITORY_PATTERN, hint: 'must be owner/repo' });
+  const cursor = reader.string('cursor', { max: 500 });
+  let limit: number = LIMITS.pageSize.default;
+  if (single.limit !== undefined) {
+    const text = String(single.limit);
+    const n = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+    if (Number.isNaN(n) || n < LIMITS.pageSize.min || n > LIMITS.pageSize.max) {
+      reader.fail('limit', `must be an integer between ${LIMITS.pageSize.min} and ${LIMITS.pageSize.max}`);
+    } else limit = n;
+  }
+  reader.errors.unshift(...errors);
+  const filter: TaskListFilter = { limit };
+  if (status) filter.status = status;
+  if (priority) filter.priority = priority;
+  if (repository) filter.repository = repository;
+  if (cursor) filter.cursor = cursor;
+  return reader.result(filter);
+}
+
+/** POST /tasks: one task, or `{ tasks: [...], actor? }`. Tasks themselves are checked by validateNewTask. */
+export function parseCreateEnvelope(body: unknown): Checked<{ items: unknown[]; actor?: string; batch: boolean }> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  if (!Array.isArray(reader.raw('tasks'))) {
+    if (reader.has('tasks')) return failed([{ field: 'tasks', message: 'must be an array of tasks' }]);
+    return { ok: true, value: { items: [body], batch: false } };
+  }
+  reader.onlyKnown(['tasks', 'actor']);
+  const items = reader.raw('tasks') as unknown[];
+  if (items.length === 0) reader.fail('tasks', 'must hold at least one task');
+  if (items.length > LIMITS.batch) reader.fail('tasks', `must hold at most ${LIMITS.batch} tasks`);
+  const actor = reader.string('actor', NAME);
+  return reader.result({ items, batch: true, ...(actor ? { actor } : {}) });
+}
+
+/** POST /tasks/claim; `taskIds` narrows the claim to those tasks (CodegenClient.processTask). */
+export function parseClaim(body: unknown): Checked<ClaimOptions> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds']);
+  const worker = reader.string('worker', { ...NAME, required: true });
+  const limit = reader.integer('limit', { ...LIMITS.claim, required: true });
+  const leaseMs = reader.integer('leaseMs', { ...LIMITS.leaseMs, required: true });
+  const options: ClaimOptions = { worker: worker ?? '', limit: limit ?? 0, leaseMs: leaseMs ?? 0 };
+  const ids = reader.raw('taskIds');
+  if (ids !== undefined) {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > LIMITS.claim.max) {
+      reader.fail('taskIds', `must be a list of 1 to ${LIMITS.claim.max} task ids`);
+    } else {
+      ids.forEach((id, i) => {
+        if (typeof id !== 'string' || checkTaskId(id).length > 0) reader.fail(`taskIds[${i}]`, 'must be a task id');
+      });
+      options.taskIds = ids as string[];
+    }
+  }
+  return reader.result(options);
+}
+
+/** POST /tasks/:id/heartbeat. */
+export function parseHeartbeat(body: unknown): Checked<{ token: string; leaseMs: number }> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['token', 'leaseMs']);
+  const token = reader.string('token', { ...NAME, required: true });
+  const leaseMs = reader.integer('leaseMs', { ...LIMITS.leaseMs, required: true });
+  return reader.result({ token: token ?? '', leaseMs: leaseMs ?? 0 });
+}
+
+/** Optional `{ actor }` bodies (retry, cancel). An empty body is allowed. */
+export function parseActorBody(body: unknown): Checked<{ actor?: string }> {
+  if (body === undefined) return { ok: true, value: {} };
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['actor']);
+  const actor = reader.string('actor', NAME);
+  return reader.result(actor ? { actor } : {});
+}
+
+/** POST /tasks/:id/feedback: `{ feedback: {...}, actor? }`. */
+export function parseFeedback(body: unknown): Checked<{ feedback: Record<string, unknown>; actor?: string }> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['feedback', 'actor']);
+  const feedback = reader.object('feedback', { required: true });
+  const actor = reader.string('actor', NAME);
+  const value = feedback ? (reader.raw('feedback') as Record<string, unknown>) : {};
+  if (feedback && Object.keys(value).length === 0) reader.fail('feedback', 'must not be empty');
+  if (JSON.stringify(value).length > 64_000) reader.fail('feedback', 'must be at most 64000 characters as JSON');
+  return reader.result({ feedback: value, ...(actor ? { actor } : {}) });
+}
+
+/** The path parameter `:id`. */
+export function checkTaskId(id: string): FieldError[] {
+  if (id.length === 0 || id.length > LIMITS.text || !NAME_PATTERN.test(id)) {
+    return [{ field: 'id', message: `must be 1 to ${LIMITS.text} printable characters without spaces` }];
+  }
+  return [];
+}
+
+export { NAME as NAME_FIELD };

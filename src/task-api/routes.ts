@@ -1,0 +1,170 @@
+/**
+ * The authenticated Task API routes: one handler per endpoint, each validating its input, making one TaskStore
+ * call and answering JSON. Failures are thrown and turned into responses by the app's error handler.
+ */
+import type { Context, Hono } from 'hono';
+import { validateNewTask } from '../domain/task-validation.js';
+import type { NewTask } from '../domain/task.js';
+import type { TaskStore } from '../pipeline/ports.js';
+import { notFoundResponse, validationResponse } from './http-errors.js';
+import {
+  checkTaskId,
+  parseActorBody,
+  parseClaim,
+  parseCreateEnvelope,
+  parseFeedback,
+  parseHeartbeat,
+  parseListQuery,
+} from './requests.js';
+import { parsePullRequestChange, parseStatusChange, type StatusChange } from './status-requests.js';
+import type { Checked, FieldError } from './validate.js';
+
+/** The actor recorded in a task's history when the caller names none. */
+const DEFAULT_ACTOR = 'api';
+
+/** Read a JSON body; an empty body is `undefined`. Malformed JSON is a 400 naming `body`. */
+async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const text = await c.req.text();
+  if (text.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : 'parse error';
+    const fields = [{ field: 'body', message: `is not valid JSON (${reason})` }];
+    return { ok: false, response: validationResponse(c, fields, `request body is not valid JSON: ${reason}`) };
+  }
+}
+
+/** Parse the path id and the body with `parse`; answer 400 for either, or hand both to `run`. */
+async function withBody<T>(
+  c: Context,
+  parse: (body: unknown) => Checked<T>,
+  run: (id: string, value: T) => Promise<Response>,
+): Promise<Response> {
+  const id = c.req.param('id') ?? '';
+  const idErrors = c.req.param('id') === undefined ? [] : checkTaskId(id);
+  const body = await readJson(c);
+  if (!body.ok) return body.response;
+  const parsed = parse(body.value);
+  const errors = [...idErrors, ...(parsed.ok ? [] : parsed.errors)];
+  if (errors.length > 0 || !parsed.ok) return validationResponse(c, errors);
+  return run(id, parsed.value);
+}
+
+/** Check every new task, prefixing field names with the task's place in a batch. */
+function checkNewTasks(items: unknown[], batch: boolean): Checked<NewTask[]> {
+  const errors: FieldError[] = [];
+  const tasks: NewTask[] = [];
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const prefix = batch ? `tasks[${index}].` : '';
+    const result = validateNewTask(item);
+    if (!result.ok) {
+      // validateNewTask names the task itself `(task)`; say where it is instead.
+      const whole = batch ? `tasks[${index}]` : 'body';
+      errors.push(
+        ...result.errors.map((e) => ({
+          field: e.field === '(task)' ? whole : `${prefix}${e.field}`,
+          message: e.message,
+        })),
+      );
+      return;
+    }
+    const id = result.task.id;
+    if (id !== undefined && seen.has(id)) {
+      errors.push({ field: `${prefix}id`, message: `repeats the id of tasks[${seen.get(id)}]` });
+    } else if (id !== undefined) seen.set(id, index);
+    tasks.push(result.task);
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: tasks };
+}
+
+async function applyStatusChange(store: TaskStore, id: string, change: StatusChange): Promise<object> {
+  switch (change.kind) {
+    case 'agent-run':
+      await store.recordAgentRun(id, change.token, change.run);
+      return { ok: true };
+    case 'complete':
+      await store.completeTask(id, change.token, change.report);
+      return { ok: true };
+    case 'fail':
+      return { task: await store.failTask(id, change.token, change.report) };
+    case 'release':
+      await store.releaseTask(id, change.token);
+      return { ok: true };
+    case 'retry':
+      return { task: await store.retryTask(id, change.actor ?? DEFAULT_ACTOR) };
+    case 'cancel':
+      return { task: await store.cancelTask(id, change.actor ?? DEFAULT_ACTOR) };
+  }
+}
+
+/** Register every authenticated route on `app`. */
+export function registerTaskRoutes(app: Hono, store: TaskStore): void {
+  app.get('/stats', async (c) => c.json({ counts: await store.countByStatus() }));
+
+  app.get('/tasks', async (c) => {
+    const filter = parseListQuery(c.req.queries());
+    if (!filter.ok) return validationResponse(c, filter.errors);
+    const page = await store.listTasks(filter.value);
+    return c.json({ tasks: page.tasks, nextCursor: page.nextCursor ?? null });
+  });
+
+  app.post('/tasks', (c) =>
+    withBody(c, parseCreateEnvelope, async (_id, envelope) => {
+      const checked = checkNewTasks(envelope.items, envelope.batch);
+      if (!checked.ok) return validationResponse(c, checked.errors);
+      const created = await store.addTasks(checked.value, envelope.actor ?? DEFAULT_ACTOR);
+      return c.json({ tasks: created }, 201);
+    }),
+  );
+
+  app.post('/tasks/claim', (c) =>
+    withBody(c, parseClaim, async (_id, options) => c.json({ tasks: await store.claimTasks(options) })),
+  );
+
+  app.get('/tasks/:id', async (c) => {
+    const id = c.req.param('id');
+    const idErrors = checkTaskId(id);
+    if (idErrors.length > 0) return validationResponse(c, idErrors);
+    const task = await store.getTask(id);
+    if (!task) return notFoundResponse(c, `task ${id} does not exist`, 'task-not-found');
+    return c.json({ task, history: await store.getTaskHistory(id) });
+  });
+
+  app.post('/tasks/:id/heartbeat', (c) =>
+    withBody(c, parseHeartbeat, async (id, { token, leaseMs }) =>
+      c.json({ lease: await store.heartbeat(id, token, leaseMs) }),
+    ),
+  );
+
+  app.put('/tasks/:id/status', (c) =>
+    withBody(c, parseStatusChange, async (id, change) => c.json(await applyStatusChange(store, id, change))),
+  );
+
+  app.put('/tasks/:id/pr', (c) =>
+    withBody(c, parsePullRequestChange, async (id, change) => {
+      if (change.kind === 'record') await store.recordPullRequest(id, change.token, change.pr);
+      else await store.updatePullRequestState(id, change.state);
+      return c.json({ ok: true });
+    }),
+  );
+
+  app.post('/tasks/:id/feedback', (c) =>
+    withBody(c, parseFeedback, async (id, { feedback, actor }) =>
+      c.json({ task: await store.addFeedback(id, feedback, actor ?? DEFAULT_ACTOR) }),
+    ),
+  );
+
+  app.post('/tasks/:id/retry', (c) =>
+    withBody(c, parseActorBody, async (id, { actor }) =>
+      c.json({ task: await store.retryTask(id, actor ?? DEFAULT_ACTOR) }),
+    ),
+  );
+
+  app.post('/tasks/:id/cancel', (c) =>
+    withBody(c, parseActorBody, async (id, { actor }) =>
+      c.json({ task: await store.cancelTask(id, actor ?? DEFAULT_ACTOR) }),
+    ),
+  );
+}

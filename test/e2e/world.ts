@@ -1,0 +1,97 @@
+/**
+ * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (PGlite in
+ * memory, or PostgreSQL), the Codegen fake and the GitHub fake. When the Codegen fake finishes a run it opens
+ * the PR on the GitHub fake as codegen-sh[bot], the way Codegen's GitHub App does.
+ */
+import { openPgliteTaskStore } from '../../src/adapters/task-store/index.js';
+import type { TaskStore } from '../../src/pipeline/ports.js';
+import { startTaskApiServer } from '../../src/task-api/node-server.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
+import { startGitHubFake, type GitHubFake } from '../fakes/github-fake.js';
+
+export const REPO = 'acme/widgets';
+export const TASK_API_KEY = 'task-api-test-key';
+
+export interface World {
+  store: TaskStore;
+  taskApiUrl: string;
+  codegen: CodegenFake;
+  github: GitHubFake;
+  /** Environment for a daemon that talks to this world. */
+  daemonEnv(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: number } = {}): Promise<World> {
+  const store = options.store ?? (await openPgliteTaskStore({ dataDir: 'memory://' }));
+  const api = await startTaskApiServer({
+    store,
+    apiKey: TASK_API_KEY,
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger(),
+  });
+  const github = await startGitHubFake({ collaborators: ['alice', 'bob', 'carol'] });
+  const codegen = await startCodegenFake({
+    repos: [{ id: 7, full_name: REPO }],
+    pollsUntilDone: options.pollsUntilDone ?? 2,
+    onRunFinished: async (run) => {
+      const [owner = '', repo = ''] = REPO.split('/');
+      const branch = `codegen-bot/run-${run.id}`;
+      github.createBranch(owner, repo, branch);
+      const pr = github.openPullRequestAsAgent({ owner, repo, head: branch, title: `Codegen run ${run.id}` });
+      return { url: pr.html_url, branch, title: `Codegen run ${run.id}` };
+    },
+  });
+  return {
+    store,
+    taskApiUrl: api.url,
+    codegen,
+    github,
+    daemonEnv: (extra = {}) => ({
+      CLOUDFLARE_API_URL: api.url,
+      CLOUDFLARE_API_KEY: TASK_API_KEY,
+      CODEGEN_API_URL: codegen.url,
+      CODEGEN_API_KEY: codegen.token,
+      CODEGEN_ORG_ID: String(codegen.orgId),
+      GITHUB_API_URL: github.url,
+      GITHUB_TOKEN: github.token,
+      GITHUB_REPOSITORY: REPO,
+      PR_LABELS: 'codegen,automated',
+      // The PR author is listed on purpose: it must never be requested.
+      PR_REVIEWERS: 'alice,bob,codegen-sh[bot]',
+      PR_ASSIGNEES: 'carol',
+      POLL_INTERVAL_MS: '200',
+      CODEGEN_POLL_INITIAL_MS: '20',
+      CODEGEN_POLL_MAX_MS: '100',
+      CODEGEN_CREATE_PER_MINUTE: '10000',
+      CODEGEN_REQUESTS_PER_30S: '100000',
+      GITHUB_WRITE_MIN_TIME_MS: '0',
+      GITHUB_NOTIFICATION_MIN_TIME_MS: '0',
+      RETRY_BASE_DELAY_MS: '50',
+      CONCURRENCY: '10',
+      ...extra,
+    }),
+    close: async () => {
+      await api.close();
+      await codegen.close();
+      await github.close();
+      if (!options.store) await store.close();
+    },
+  };
+}
+
+/** Waits until `check` returns true, looking every `everyMs`; fails with `describe()` after `timeoutMs`. */
+export async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => Promise<string> | string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

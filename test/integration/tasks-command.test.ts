@@ -1,0 +1,181 @@
+/**
+ * `codegen-pr tasks ...` against a real in-memory PGlite store: what a person types and reads.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { openPgliteTaskStore } from '../../src/adapters/task-store/index.js';
+import { runTasksCommand } from '../../src/cli/tasks-command.js';
+import type { TaskStore } from '../../src/pipeline/ports.js';
+
+describe('tasks command (PGlite in memory)', () => {
+  let store: TaskStore;
+  let dir: string;
+  let out: string[];
+  let err: string[];
+  const run = (...argv: string[]) =>
+    runTasksCommand(argv, { store, out: (line) => out.push(line), err: (line) => err.push(line) });
+
+  beforeAll(async () => {
+    store = await openPgliteTaskStore({ dataDir: 'memory://' });
+    dir = await mkdtemp(path.join(tmpdir(), 'codegen-pr-tasks-'));
+  });
+  afterAll(async () => {
+    await store?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    out = [];
+    err = [];
+  });
+
+  it('adds a task from flags', async () => {
+    const code = await run(
+      'add',
+      '--id',
+      'cli-1',
+      '--title',
+      'Add dark mode',
+      '--description',
+      'Follow the design doc',
+      '--type',
+      'feature',
+      '--priority',
+      'high',
+      '--label',
+      'ui',
+      '--label',
+      'codegen',
+      '--repository',
+      'acme/web',
+      '--max-attempts',
+      '4',
+    );
+    expect({ code, err }).toEqual({ code: 0, err: [] });
+    expect(out).toEqual(['added cli-1 (pending, high, feature): Add dark mode']);
+    expect(await store.getTask('cli-1')).toMatchObject({
+      labels: ['ui', 'codegen'],
+      repository: 'acme/web',
+      maxAttempts: 4,
+      type: 'feature',
+    });
+  });
+
+  it('adds every task of a YAML file', async () => {
+    const file = path.join(dir, 'tasks.yaml');
+    await writeFile(
+      file,
+      [
+        '- id: yaml-1',
+        '  title: Fix the login bug',
+        '  description: |',
+        '    Users are logged out after 5 minutes.',
+        '  type: bugfix',
+        '  priority: critical',
+        '  labels: [bug]',
+        '- id: yaml-2',
+        '  title: Document the API',
+        '  description: Every endpoint.',
+        '  type: documentation',
+        '  context:',
+        '    files: [docs/api.md]',
+      ].join('\n'),
+    );
+    expect(await run('add', '--file', file)).toBe(0);
+    expect(out).toHaveLength(2);
+    expect(await store.getTask('yaml-1')).toMatchObject({ type: 'bugfix', priority: 'critical', labels: ['bug'] });
+    expect(await store.getTask('yaml-2')).toMatchObject({ context: { files: ['docs/api.md'] } });
+  });
+
+  it('prints every field error of invalid input and adds nothing', async () => {
+    const before = await store.countByStatus();
+    const file = path.join(dir, 'bad.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { id: 'ok-but-not-added', title: 'fine', description: 'fine' },
+        { title: '', description: 'x', priority: 'urgent', repository: 'no-slash' },
+      ]),
+    );
+    expect(await run('add', '--file', file)).toBe(2);
+    expect(err.join('\n')).toMatch(/task 2: title must not be empty/);
+    expect(err.join('\n')).toMatch(/task 2: priority must be one of low, medium, high, critical/);
+    expect(err.join('\n')).toMatch(/task 2: repository must be "owner\/repo"/);
+    expect(err.at(-1)).toBe('nothing was added (3 problems)');
+    expect(await store.getTask('ok-but-not-added')).toBeUndefined();
+
+    err = [];
+    expect(await run('add', '--title', 'No description', '--max-attempts', 'lots')).toBe(2);
+    expect(err).toContain('invalid task: description is required');
+    expect(err.join('\n')).toMatch(/maxAttempts must be a whole number from 1 to 20, got "lots"/);
+    expect(await store.countByStatus()).toEqual(before);
+  });
+
+  it('lists tasks as an aligned table, with a status filter and a limit', async () => {
+    expect(await run('list')).toBe(0);
+    expect(out[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+ATTEMPTS\s+REPOSITORY\s+PR\s+UPDATED$/);
+    const statusColumn = out[0]!.indexOf('STATUS');
+    const rows = out.slice(1);
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(['yaml-2', 'yaml-1', 'cli-1']);
+    expect(rows.every((r) => r.slice(statusColumn).startsWith('pending'))).toBe(true);
+    expect(rows[2]).toMatch(
+      /cli-1\s+pending\s+high\s+feature\s+0\/4\s+acme\/web\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/,
+    );
+
+    out = [];
+    expect(await run('list', '--limit', '1')).toBe(0);
+    expect(out).toHaveLength(3);
+    expect(out[2]).toMatch(/^more: codegen-pr tasks list --cursor \S+$/);
+
+    out = [];
+    expect(await run('list', '--status', 'failed')).toBe(0);
+    expect(out).toEqual(['no tasks']);
+    expect(await run('list', '--status', 'bogus')).toBe(2);
+    expect(err[0]).toMatch(/--status must be one of/);
+  });
+
+  it('shows a task with its history', async () => {
+    const [claimed] = await store.claimTasks({ worker: 'host:1:abc', limit: 1, leaseMs: 60_000 });
+    expect(claimed!.task.id).toBe('yaml-1'); // critical first
+    await store.recordAgentRun('yaml-1', claimed!.lease.token, { id: 321, url: 'https://codegen.com/321' });
+    expect(await run('show', 'yaml-1')).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/^id:\s+yaml-1$/m);
+    expect(text).toMatch(/^status:\s+awaiting_agent$/m);
+    expect(text).toMatch(/^agent run:\s+321$/m);
+    expect(text).toMatch(/^ {2}Users are logged out after 5 minutes\.$/m);
+    expect(text).toMatch(/history:\n.*cli\s+created\s+- -> pending/);
+    expect(text).toMatch(/host:1:abc\s+claimed\s+pending -> claimed/);
+    expect(text).toMatch(/host:1:abc\s+agent-run-recorded\s+claimed -> awaiting_agent\s+\{"agentRunId":321/);
+
+    expect(await run('show', 'missing')).toBe(1);
+    expect(err).toEqual(['task missing does not exist']);
+  });
+
+  it('cancels and retries, printing the new status', async () => {
+    expect(await run('cancel', 'yaml-1')).toBe(0);
+    expect(await run('retry', 'yaml-1')).toBe(0);
+    expect(out).toEqual(['yaml-1: cancelled', 'yaml-1: pending']);
+    expect(await store.getTask('yaml-1')).toMatchObject({ status: 'pending', attempts: 0 });
+
+    expect(await run('retry', 'yaml-2')).toBe(1);
+    expect(err).toEqual([
+      'error: task yaml-2 is pending: cannot retry it (only failed or cancelled) (invalid-transition)',
+    ]);
+  });
+
+  it('explains bad usage', async () => {
+    expect(await run('frobnicate')).toBe(2);
+    expect(err[0]).toBe('error: unknown tasks command "frobnicate"');
+    err = [];
+    expect(await run('add', '--nope')).toBe(2);
+    expect(err[0]).toMatch(/--nope/);
+    err = [];
+    expect(await run('show')).toBe(2);
+    expect(err[0]).toBe('error: tasks show takes exactly one task id');
+    err = [];
+    expect(await run('add', '--file', path.join(dir, 'absent.yaml'))).toBe(2);
+    expect(err[0]).toMatch(/cannot read .*absent\.yaml/);
+  });
+});
