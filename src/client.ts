@@ -8,7 +8,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, redactConfig, ConfigError, type AppConfig, type DeepPartial } from './config/load.js';
 import { DaemonError, toDaemonError } from './domain/errors.js';
-import type { NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
+import type { ClaimedTask, NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
+import type { TaskOutcome } from './domain/outcome.js';
+import { LeaseLostError } from './daemon/lease-keeper.js';
 import { DaemonEvents, type DaemonEventMap, type DaemonEventName } from './daemon/events.js';
 import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
 import { createPool, type Pool } from './daemon/pool.js';
@@ -120,6 +122,11 @@ export class CodegenClient {
     });
   }
 
+  /** The task store in use (after initialize): add, list and inspect tasks directly. */
+  get taskStore(): TaskStore {
+    return this.requireStore();
+  }
+
   /** The Codegen auth component (status without secrets). */
   get auth(): { getStatus(): object } {
     return {
@@ -206,13 +213,34 @@ export class CodegenClient {
       pollIntervalMs: this.config.processing.pollInterval,
       leaseMs: this.config.taskStore.leaseMs,
       pollFactor: () => this.applyIntakeAdvice(),
-      startTask: (claim) =>
-        this.pool.start({ id: claim.task.id, run: (signal) => runTask(claim, this.pipeline(), signal).then(() => {}) }),
+      startTask: (claim) => {
+        this.startClaim(claim).catch((err: unknown) =>
+          this.logger.error({ err, taskId: claim.task.id }, 'task crashed'),
+        );
+      },
       logger: this.logger,
       metrics: this.metricsRegistry,
       source: this.storeKind,
     });
     this.scheduler.start();
+  }
+
+  /**
+   * Runs a claimed task in the pool. The job id carries the lease token: if this replica's own lease on the task
+   * expired (a stalled event loop, a slow store) and it claimed the task again, the older job is stale; it is
+   * aborted as having lost its lease and the new claim goes on from the checkpoint.
+   */
+  private startClaim(claim: ClaimedTask, deps = this.pipeline()): Promise<TaskOutcome> {
+    for (const id of this.pool.activeIds()) {
+      if (id.startsWith(`${claim.task.id}#`))
+        this.pool.abort(id, new LeaseLostError(`task ${claim.task.id} was claimed again`));
+    }
+    return new Promise((resolve, reject) => {
+      this.pool.start({
+        id: `${claim.task.id}#${claim.lease.token}`,
+        run: (signal) => runTask(claim, deps, signal).then(resolve, reject),
+      });
+    });
   }
 
   /**
@@ -251,10 +279,7 @@ export class CodegenClient {
         },
       };
     }
-    const deps = this.pipeline(options.prompt);
-    const outcome = await new Promise<Awaited<ReturnType<typeof runTask>>>((resolve, reject) => {
-      this.pool.start({ id, run: (signal) => runTask(claim, deps, signal).then(resolve, reject) });
-    });
+    const outcome = await this.startClaim(claim, this.pipeline(options.prompt));
     const after = (await store.getTask(id)) ?? task;
     return toProcessResult(after, outcome);
   }
@@ -293,7 +318,7 @@ export class CodegenClient {
       dryRun: this.dryRun,
       worker: this.worker,
       activeTasks: this.pool.active(),
-      activeTaskIds: this.pool.activeIds(),
+      activeTaskIds: this.pool.activeIds().map((id) => id.split('#')[0]),
       concurrency: this.pool.size,
       intake: { open: this.intake.isOpen(), paused: this.intake.reasons() },
       store: { kind: this.storeKind, where: this.storeWhere, depth: this.depth },

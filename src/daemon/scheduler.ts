@@ -85,7 +85,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);
       logger.debug({ claimed: claims.length, limit }, 'claimed tasks');
     }
-    for (const claim of claims) deps.startTask(claim);
+    for (const claim of claims) {
+      try {
+        deps.startTask(claim);
+      } catch (err) {
+        // Never let one task stop the loop; its lease expires and the task is claimed again.
+        logger.error({ err, taskId: claim.task.id }, 'could not start a claimed task');
+      }
+    }
   }
 
   async function run(): Promise<void> {

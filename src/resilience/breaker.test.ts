@@ -56,7 +56,10 @@ describe('createBreaker', () => {
       dependency: 'test-dep',
     });
     expect(ran).toBe(false);
-    const error = await fast.catch((e: DaemonError) => e);
+    const error = (await fast.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as DaemonError;
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(error.retryAfterMs).toBeLessThanOrEqual(100);
     expect(() => breaker.assertCallable()).toThrow(expect.objectContaining({ code: 'circuit-open' }));

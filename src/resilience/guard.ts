@@ -147,13 +147,21 @@ export function createGuard(options: GuardOptions): Guard {
   };
 }
 
-/** The Codegen guard: its documented budgets (agent-run creation, everything else), shared via Redis if set. */
+/** A budget of `max` per `perMs` that holds over every window of perMs, not only the limiter's own. */
+function spacedBudget(max: number, perMs: number): Budget {
+  return { max, perMs, minTimeMs: Math.ceil(perMs / max) };
+}
+
+/**
+ * The Codegen guard: its documented budgets (agent-run creation; everything else), shared through Redis when
+ * configured. Creating an agent run is not idempotent, so it is only retried inline when refused outright.
+ */
 export function createCodegenGuard(config: AppConfig, deps: { logger: Logger; metrics?: Metrics }): Guard {
   return createGuard({
     dependency: 'codegen',
     limiter: {
-      create: { max: config.rateLimits.codegenCreatePerMinute, perMs: 60_000 },
-      standard: { max: config.rateLimits.codegenRequestsPer30s, perMs: 30_000 },
+      create: spacedBudget(config.rateLimits.codegenCreatePerMinute, 60_000),
+      standard: spacedBudget(config.rateLimits.codegenRequestsPer30s, 30_000),
     },
     breaker: config.breaker,
     retry: { maxAttempts: 3, baseMs: 1_000, maxMs: 30_000, maxRetryAfterMs: config.rateLimits.maxRetryAfterMs },

@@ -13,13 +13,20 @@ import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import { cancelledError } from './retry.js';
 
-/** One rate-limit budget: at most `max` request starts per `perMs`. */
+/**
+ * One rate-limit budget: a reservoir of `max` request starts, refilled to `max` every `perMs`.
+ *
+ * The reservoir alone counts in its own fixed windows: `max` late in one window and `max` early in the next
+ * can start within moments of each other. The server's windows do not line up with ours, so to stay within
+ * "max per perMs" over every window set `minTimeMs` to perMs / max (createCodegenGuard does): starts are then
+ * spaced so that no interval of perMs holds more than `max`, at the price of no bursts.
+ */
 export interface Budget {
   max: number;
   perMs: number;
   /** Most requests in flight at once (across replicas with Redis). */
   maxConcurrent?: number;
-  /** Least time between two request starts, in ms (GitHub asks for 1 s between writes). */
+  /** Least time between two request starts, in ms (across replicas with Redis). Default 0. */
   minTimeMs?: number;
 }
 
@@ -33,6 +40,8 @@ export interface LimiterOptions {
   logger: Logger;
   /** With maxConcurrent: a request slot is freed after this long even if its holder vanished. Default 120_000. */
   jobExpirationMs?: number;
+  /** Until Redis first answers, a caller waits at most this long, then gets a retryable error. Default 10_000. */
+  redisConnectTimeoutMs?: number;
 }
 
 export interface Limiter {
@@ -92,15 +101,19 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const connection = options.redis
     ? new Bottleneck.IORedisConnection({ clientOptions: redisClientOptions(options.redis.url), Redis })
     : undefined;
-  // Never log the URL: it may carry a password.
-  connection?.on('error', (err) => log.warn({ err }, 'rate limiter lost Redis'));
+  let connected = connection === undefined;
+  // While Redis is away every reconnect attempt and heartbeat fails; one line per 30 s says enough. Never log
+  // the URL: it may carry a password.
+  const warn = throttled(log, 30_000);
+  connection?.on('error', (err) => warn({ err }, 'rate limiter cannot reach Redis'));
 
   const lanes = new Map<string, Lane>();
   for (const [kind, budget] of Object.entries(options.budgets)) {
     const bottleneck = new Bottleneck(bottleneckSettings(options.id, kind, budget, connection));
-    bottleneck.on('error', (err) => log.warn({ err, kind }, 'rate limiter error'));
+    bottleneck.on('error', (err) => warn({ err, kind }, 'rate limiter error'));
     lanes.set(kind, { bottleneck, waiters: [], pendingSlots: 0 });
   }
+  void Promise.all([...lanes.values()].map((lane) => lane.bottleneck.ready())).then(() => (connected = true));
   const jobOptions = (kind: string): Bottleneck.JobOptions => {
     const budget = options.budgets[kind];
     return budget?.maxConcurrent ? { expiration: options.jobExpirationMs ?? 120_000 } : {};
@@ -136,15 +149,22 @@ export function createLimiter(options: LimiterOptions): Limiter {
       if (closed) return Promise.reject(limiterFailure(undefined, true));
       if (signal?.aborted) return Promise.reject(cancelledError(signal.reason));
       return new Promise<T>((resolve, reject) => {
-        const onAbort = (): void => {
+        const leave = (): boolean => {
           const index = lane.waiters.indexOf(waiter);
-          if (index === -1) return; // already running: the request's own signal handles it
-          lane.waiters.splice(index, 1);
-          reject(cancelledError(signal?.reason));
+          if (index !== -1) lane.waiters.splice(index, 1);
+          return index !== -1;
+        };
+        const settle = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          clearTimeout(connectTimer);
+        };
+        const onAbort = (): void => {
+          // Once running, the request's own signal stops it; here we only take a waiting caller out.
+          if (leave()) waiter.fail(cancelledError(signal?.reason));
         };
         const waiter: Waiter = {
           run: async () => {
-            signal?.removeEventListener('abort', onAbort);
+            settle();
             try {
               resolve(await fn());
             } catch (err) {
@@ -152,10 +172,17 @@ export function createLimiter(options: LimiterOptions): Limiter {
             }
           },
           fail: (error) => {
-            signal?.removeEventListener('abort', onAbort);
+            settle();
             reject(error);
           },
         };
+        // Bottleneck waits for Redis forever; a caller should learn that the budget cannot be checked.
+        const connectTimer = connected
+          ? undefined
+          : setTimeout(() => {
+              if (!connected && leave()) waiter.fail(limiterFailure(new Error('Redis did not answer'), false));
+            }, options.redisConnectTimeoutMs ?? 10_000);
+        connectTimer?.unref();
         signal?.addEventListener('abort', onAbort, { once: true });
         lane.waiters.push(waiter);
         submitSlot(laneKind, lane);
@@ -168,13 +195,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
       for (const lane of lanes.values()) {
         for (const waiter of lane.waiters.splice(0)) waiter.fail(limiterFailure(undefined, true));
       }
-      await Promise.all(
-        [...lanes.values()].map(async ({ bottleneck }) => {
-          await bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined);
-          await bottleneck.disconnect(false);
-        }),
-      );
-      if (connection) await connection.disconnect(true).catch(() => undefined);
+      const bottlenecks = [...lanes.values()].map((lane) => lane.bottleneck);
+      // stop() drops queued slots and waits for running ones; it never returns while Redis is unreachable.
+      const stopped = Promise.all(bottlenecks.map((b) => b.stop({ dropWaitingJobs: true }).catch(() => undefined)));
+      if (connected) await within(stopped, options.jobExpirationMs ?? 120_000);
+      await Promise.all(bottlenecks.map((b) => b.disconnect(false)));
+      // QUIT waits for an answer, so only ask a Redis that is there.
+      await connection?.disconnect(connected).catch(() => undefined);
     },
   };
 }
@@ -210,6 +237,30 @@ function bottleneckSettings(
   };
   // heartbeatInterval is a real bottleneck option that its typings leave out.
   return settings as Bottleneck.ConstructorOptions;
+}
+
+/** Wait for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise, timeout]);
+  clearTimeout(timer);
+}
+
+/** A warn logger that speaks at most once per `intervalMs`, saying how many lines it held back. */
+function throttled(log: Logger, intervalMs: number): (fields: Record<string, unknown>, message: string) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields, message) => {
+    const now = Date.now();
+    if (now - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    log.warn({ ...fields, suppressed }, message);
+    suppressed = 0;
+  };
 }
 
 function limiterFailure(raw: unknown, closed: boolean): DaemonError {

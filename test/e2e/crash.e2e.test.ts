@@ -42,7 +42,11 @@ describe('crash safety (SIGKILL and restart)', () => {
     await until(
       async () => (await world.store.getTask('crash-before-record'))?.status === 'completed',
       30_000,
-      async () => JSON.stringify(await world.store.getTask('crash-before-record')),
+      async () =>
+        `${JSON.stringify(await world.store.getTask('crash-before-record'))}\nlogs: ${second.logs
+          .slice(-15)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
     );
     const runs = runsOf('crash-before-record');
     expect(runs).toHaveLength(1);

@@ -44,6 +44,7 @@ export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: 
       return { url: pr.html_url, branch, title: `Codegen run ${run.id}` };
     },
   });
+  await warmUpGitHub(github);
   return {
     store,
     taskApiUrl: api.url,
@@ -94,4 +95,34 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out: ${await describe()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The GitHub fake compiles each operation's schema on first use, which blocks this (the test) process for a
+ * while; the Task API lives here too, so a daemon's heartbeats could go unanswered. Touch every operation the
+ * daemon uses once, before any daemon runs.
+ */
+export async function warmUpGitHub(github: GitHubFake): Promise<void> {
+  const [owner = '', repo = ''] = REPO.split('/');
+  github.createBranch(owner, repo, 'warm-up');
+  const { number } = github.openPullRequestAsAgent({ owner, repo, head: 'warm-up', title: 'warm up' });
+  const base = `${github.url}/repos/${owner}/${repo}`;
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `token ${github.token}`,
+        'content-type': 'application/json',
+        accept: 'application/vnd.github+json',
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }).then((r) => r.arrayBuffer());
+  await call('GET', `/pulls/${number}`);
+  await call('GET', `/pulls?head=${owner}:warm-up&state=all`);
+  await call('GET', '/git/ref/heads/warm-up');
+  await call('POST', `/issues/${number}/labels`, { labels: ['warm-up'] });
+  await call('POST', `/issues/${number}/assignees`, { assignees: ['alice'] });
+  await call('POST', `/pulls/${number}/requested_reviewers`, { reviewers: ['alice'] });
+  await call('PATCH', `/pulls/${number}`, { body: 'warm up' });
+  github.closePull(owner, repo, number);
 }

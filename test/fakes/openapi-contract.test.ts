@@ -121,6 +121,8 @@ describe('openapi contract: GitHub (OpenAPI 3.0, @octokit/openapi)', () => {
     expect(labels.violations.length).toBeGreaterThan(0);
     const state = contract.checkRequest({ method: 'GET', path: '/repos/o/r/pulls', query: { state: 'merged' } });
     expect(state.violations.join('\n')).toMatch(/query parameter state/);
+    const search = contract.checkRequest({ method: 'GET', path: '/search/issues', query: { per_page: '5' } });
+    expect(search.violations).toEqual([expect.stringMatching(/required query parameter q is missing/)]);
     const number = contract.checkRequest({ method: 'GET', path: '/repos/o/r/pulls/abc' });
     expect(number.violations.join('\n')).toMatch(/path parameter pull_number/);
   });

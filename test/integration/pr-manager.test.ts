@@ -288,10 +288,14 @@ describe('errors', () => {
     expect(outcome.kind).toBe('pull-request');
     expect(logLines.some((l) => l.includes('could not add labels'))).toBe(true);
 
-    const controller = new AbortController();
-    controller.abort();
-    const err = await rejection(manager.ensurePullRequest(input([{ id: 1, url: opened.html_url }]), controller.signal));
-    expect(err.category).toBe('cancelled');
+    for (const reason of [undefined, new Error('shutting down')]) {
+      const controller = new AbortController();
+      controller.abort(reason);
+      const err = await rejection(
+        manager.ensurePullRequest(input([{ id: 1, url: opened.html_url }]), controller.signal),
+      );
+      expect(err).toMatchObject({ category: 'cancelled', retryable: false });
+    }
   });
 });
 
@@ -389,6 +393,20 @@ describe('the fake enforces the contract', () => {
     expect(res.status).toBe(400);
     expect(fake.violations).toEqual([expect.stringContaining('body/title must be string')]);
     fake.violations.length = 0;
+  });
+
+  it('ignores a pulls.list head filter without the owner: prefix, as GitHub does', async () => {
+    const { fake } = await setup();
+    fake.openPullRequestAsAgent({ ...repository, head: 'one', title: 'one' });
+    fake.openPullRequestAsAgent({ ...repository, head: 'two', title: 'two' });
+    const list = async (head: string) => {
+      const res = await fetch(`${fake.url}/repos/acme/widgets/pulls?state=all&head=${encodeURIComponent(head)}`, {
+        headers: { authorization: `token ${fake.token}` },
+      });
+      return ((await res.json()) as Array<{ head: { ref: string } }>).map((p) => p.head.ref);
+    };
+    expect(await list('one')).toEqual(['two', 'one']);
+    expect(await list('acme:one')).toEqual(['one']);
   });
 });
 

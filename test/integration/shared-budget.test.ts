@@ -21,13 +21,16 @@ const PER_MS = 2_000;
 const MIN_TIME_MS = PER_MS / MAX;
 const CLIENTS = 3;
 /**
- * Slack at the window edge, in ms. The budget is enforced where the Redis script hands out a start time, but
- * we measure arrivals at this server: each start is a timer in its own process, which fires a little late when
- * the machine is busy, and then crosses a loopback HTTP hop of varying length. So two requests granted exactly
- * 2000 ms apart can arrive a few ms (tens on a loaded CI machine) closer together. 50 ms is 2.5% of the period
- * and far below the 400 ms between two grants, so a real breach of the budget cannot hide in it.
+ * Slack at the window edge, in ms. The budget is enforced where the Redis script hands out start times (400 ms
+ * apart, so no 2000 ms holds more than 5), but we measure arrivals at this server: each start is a timer in its
+ * own process, which fires late when that process or the machine is busy, and then crosses a loopback HTTP hop
+ * of varying length. When one request leaves late and the fifth after it does not, the two arrive less than
+ * 2000 ms apart. Measured: about 5 ms on an idle machine, 60 ms with every CPU saturated, 110 ms while other
+ * Jest workers compile their suites. Without a shared budget the busiest window holds three times the limit,
+ * and with it one more request in a window would need the spacing to be off by an eighth, so a tolerance of
+ * 250 ms still tells a kept budget from a broken one.
  */
-const EDGE_TOLERANCE_MS = 50;
+const EDGE_TOLERANCE_MS = 250;
 
 const helper = fileURLToPath(new URL('./helpers/budget-client.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -75,8 +75,9 @@ export function classifyGitHubError(error: unknown, operation = 'request', now: 
   const make = (message: string, options: Omit<DaemonErrorOptions, 'dependency' | 'cause'>) =>
     new DaemonError(`GitHub ${operation}: ${message}`, { ...options, dependency: 'github', cause: error });
 
-  if (links.some((e) => e.name === 'AbortError'))
+  if (links.some((e) => e.name === 'AbortError')) {
     return make('cancelled', { code: 'cancelled', category: 'cancelled' });
+  }
   if (links.some((e) => e.name === 'TimeoutError')) {
     return make('timed out', { code: 'github-timeout', category: 'timeout', retryable: true });
   }

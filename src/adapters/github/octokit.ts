@@ -14,23 +14,29 @@ import type { OctokitOptions } from '@octokit/core/types';
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
 
+/** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
+const callerSignals = new WeakMap<object, AbortSignal | undefined>();
+
 /** Abort each attempt (not the whole retried call) after `requestTimeoutMs`, on top of the caller's signal. */
 function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
   const ms = Number(options.requestTimeoutMs);
   if (!(ms > 0)) return;
-  // Registered before retry and throttling, so their wraps sit outside this one: every attempt gets a new timer.
+  // Registered before retry and throttling, so their wraps sit outside this one and every attempt passes here.
+  // Hooks share one options object (a wrap cannot hand a copy inward), so the signal is set on it in place.
   octokit.hook.wrap('request', (request, endpoint) => {
+    const req = (endpoint.request ??= {}) as { signal?: AbortSignal };
+    if (!callerSignals.has(req)) callerSignals.set(req, req.signal);
+    const caller = callerSignals.get(req);
     const timeout = AbortSignal.timeout(ms);
-    const caller = endpoint.request?.signal as AbortSignal | undefined;
-    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
-    return request({ ...endpoint, request: { ...endpoint.request, signal } });
+    req.signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    return request(endpoint);
   });
 }
 
 const GitHubOctokitClass = Octokit.plugin(requestTimeout, retry, throttling);
 
-/** The Octokit type the GitHub adapter works with. */
-export type GitHubOctokit = InstanceType<typeof GitHubOctokitClass>;
+/** The Octokit type the GitHub adapter works with (the plugins add nothing the adapter calls). */
+export type GitHubOctokit = Octokit;
 
 /** GitHub App credentials: installation tokens are created and refreshed by @octokit/auth-app. */
 export interface GitHubAppCredentials {
@@ -122,6 +128,8 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
   else if (options.app) {
     const { appId, privateKey, installationId } = options.app;
     auth = { authStrategy: createAppAuth, auth: { appId, privateKey, installationId } };
+  } else {
+    logger.warn('no GitHub token or App credentials: requests go unauthenticated and writes will be refused');
   }
 
   return new GitHubOctokitClass({

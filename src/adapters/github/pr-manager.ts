@@ -239,28 +239,46 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     }
   };
 
-  return {
-    async ensurePullRequest(input: EnsurePullRequestInput, signal?: AbortSignal): Promise<PullRequestOutcome> {
-      const found = await findOrOpen(input, signal);
-      if ('note' in found) return { kind: 'no-changes', note: found.note };
-      const { pr, created } = found;
-      await applyPolicy(input, pr, created, signal);
-      return {
-        kind: 'pull-request',
-        pr: { url: pr.url, number: pr.number, branch: pr.branch, state: pr.state },
-        created,
-      };
-    },
+  /** A signal aborted with a reason of the caller's own reaches us as a failed fetch: call it what it is. */
+  const cancellable = async <T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+      throw new DaemonError('GitHub: cancelled', {
+        code: 'cancelled',
+        category: 'cancelled',
+        dependency: 'github',
+        cause: err,
+      });
+    }
+  };
 
-    async getPullRequestStatus(repository: RepositoryRef, number: number, signal?: AbortSignal) {
-      const pr = await reader.get({ ...repository, number }, signal);
-      const status: PullRequestStatus = { state: pr.state, draft: pr.draft, url: pr.url, number: pr.number };
-      if (pr.updatedAt) status.updatedAt = pr.updatedAt;
-      if (pr.state === 'open') {
-        const checks = await reader.checks(pr, signal);
-        if (checks) status.checks = checks;
-      }
-      return status;
-    },
+  const ensure = async (input: EnsurePullRequestInput, signal?: AbortSignal): Promise<PullRequestOutcome> => {
+    const found = await findOrOpen(input, signal);
+    if ('note' in found) return { kind: 'no-changes', note: found.note };
+    const { pr, created } = found;
+    await applyPolicy(input, pr, created, signal);
+    return {
+      kind: 'pull-request',
+      pr: { url: pr.url, number: pr.number, branch: pr.branch, state: pr.state },
+      created,
+    };
+  };
+
+  const status = async (repository: RepositoryRef, number: number, signal?: AbortSignal) => {
+    const pr = await reader.get({ ...repository, number }, signal);
+    const result: PullRequestStatus = { state: pr.state, draft: pr.draft, url: pr.url, number: pr.number };
+    if (pr.updatedAt) result.updatedAt = pr.updatedAt;
+    if (pr.state === 'open') {
+      const checks = await reader.checks(pr, signal);
+      if (checks) result.checks = checks;
+    }
+    return result;
+  };
+
+  return {
+    ensurePullRequest: (input, signal) => cancellable(signal, () => ensure(input, signal)),
+    getPullRequestStatus: (repository, number, signal) => cancellable(signal, () => status(repository, number, signal)),
   };
 }

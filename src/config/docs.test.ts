@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { envTable, listOptions } from './docs.js';
+
+/** Cells of a Markdown table, trimmed, so column padding (prettier aligns tables) does not matter. */
+function cells(table: string): string[][] {
+  return table
+    .trim()
+    .split('\n')
+    .map((row) =>
+      row
+        .replace(/^\|/, '')
+        .replace(/\|$/, '')
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim().replace(/^-+$/, '---')),
+    );
+}
+
+describe('configuration docs', () => {
+  it('README carries the table made from the schema, so the two cannot drift', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('<!-- config-table:start -->\n');
+    const end = readme.indexOf('\n<!-- config-table:end -->');
+    expect(start).toBeGreaterThan(0);
+    expect(cells(readme.slice(start + '<!-- config-table:start -->\n'.length, end))).toEqual(cells(envTable()));
+  });
+
+  it('documents every key and gives every secret no default', () => {
+    for (const option of listOptions()) {
+      expect(option.doc.length).toBeGreaterThan(5);
+      if (option.sensitive) expect(option.default).toBe('');
+    }
+    expect(
+      listOptions()
+        .filter((o) => o.env)
+        .map((o) => o.env),
+    ).toEqual(
+      expect.arrayContaining([
+        'CLOUDFLARE_API_URL',
+        'CLOUDFLARE_API_KEY',
+        'GITHUB_TOKEN',
+        'CODEGEN_API_KEY',
+        'CODEGEN_ORG_ID',
+      ]),
+    );
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * CodegenClient used as a library, the way the seed's Basic Usage shows, against the Codegen and GitHub fakes
+ * and an in-memory PGlite store.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { CodegenClient, type CodegenClientConfig } from '../../src/client.js';
+import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
+import { startGitHubFake, type GitHubFake } from '../fakes/github-fake.js';
+
+const REPO = 'acme/widgets';
+
+describe('CodegenClient as a library', () => {
+  let codegen: CodegenFake;
+  let github: GitHubFake;
+  const clients: CodegenClient[] = [];
+
+  const configFor = (extra: CodegenClientConfig = {}): CodegenClientConfig => ({
+    taskStore: { kind: 'pglite', pgliteDir: 'memory://' },
+    github: { token: github.token, repository: REPO, apiUrl: github.url, writeMinTimeMs: 0, notificationMinTimeMs: 0 },
+    codegen: {
+      apiKey: codegen.token,
+      orgId: String(codegen.orgId),
+      apiUrl: codegen.url,
+      pollInitialMs: 10,
+      pollMaxMs: 20,
+    },
+    processing: { maxRetries: 3, timeout: 30_000, batchSize: 10, pollInterval: 50 },
+    prManager: { pr: { labels: ['codegen', 'automated'], defaultReviewers: ['alice', 'codegen-sh[bot]'] } },
+    feedbackHandler: { retry: { baseDelay: 10, maxDelay: 50 } },
+    auth: { probeIntervalMs: 50 },
+    // The real budgets (10 runs a minute) would make this test wait; the limiter has its own tests.
+    rateLimits: { codegenCreatePerMinute: 10_000, codegenRequestsPer30s: 100_000 },
+    server: { port: 0 },
+    ...extra,
+  });
+  const make = (config: CodegenClientConfig): CodegenClient => {
+    const client = new CodegenClient(config);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    github = await startGitHubFake({ collaborators: ['alice'] });
+    codegen = await startCodegenFake({
+      repos: [{ id: 7, full_name: REPO }],
+      pollsUntilDone: 1,
+      onRunFinished: async (run) => {
+        const branch = `codegen-bot/run-${run.id}`;
+        github.createBranch('acme', 'widgets', branch);
+        const pr = github.openPullRequestAsAgent({ owner: 'acme', repo: 'widgets', head: branch, title: 'x' });
+        return { url: pr.html_url, branch };
+      },
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.shutdown({ graceMs: 1_000 })));
+  });
+  afterAll(async () => {
+    await codegen.close();
+    await github.close();
+  });
+
+  it('processes the seed example task and returns its PR', async () => {
+    const client = make(configFor());
+    const events: string[] = [];
+    client.on('initialized', () => events.push('initialized'));
+    client.on('pr_created', () => events.push('pr_created'));
+    client.on('task_completed', () => events.push('task_completed'));
+    await client.initialize();
+
+    const result = await client.processTask({
+      id: 'task-123',
+      title: 'Implement user authentication',
+      description: 'Add JWT-based authentication system',
+      priority: 'high',
+      labels: ['feature', 'security'],
+    });
+    expect(result.success).toBe(true);
+    expect(result.prUrl).toMatch(/^https:\/\/github\.com\/acme\/widgets\/pull\/\d+$/);
+    expect(result.branchName).toMatch(/^codegen-bot\/run-/);
+    expect(events).toEqual(['initialized', 'pr_created', 'task_completed']);
+
+    // Doing it again does nothing twice: the recorded PR comes back.
+    const runsBefore = codegen.runs.length;
+    const again = await client.processTask({
+      id: 'task-123',
+      title: 'Implement user authentication',
+      description: 'x',
+    });
+    expect(again.prUrl).toBe(result.prUrl);
+    expect(codegen.runs.length).toBe(runsBefore);
+
+    const pull = github.getPull('acme', 'widgets', result.prNumber ?? 0);
+    expect(pull?.labels.sort()).toEqual(['automated', 'codegen']);
+    expect(pull?.requestedReviewers).toEqual(['alice']);
+
+    const metrics = client.getMetrics();
+    expect(metrics).toMatchObject({ tasksProcessed: 1, prsCreated: 1, errors: 0, successRate: 100 });
+    expect(metrics.lastProcessedAt).not.toBeNull();
+    expect(codegen.violations).toEqual([]);
+    expect(github.violations).toEqual([]);
+  });
+
+  it('processes a batch, retrieves tasks and reports status without secrets', async () => {
+    const client = make(configFor());
+    await client.initialize();
+    const results = await client.processBatch(
+      ['b1', 'b2', 'b3'].map((id) => ({ id, title: `Batch ${id}`, description: 'A batch task.' })),
+    );
+    expect(results.map((r) => r.success)).toEqual([true, true, true]);
+    const completed = await client.retrieveTasks({ status: 'completed', limit: 10 });
+    expect(completed.map((t) => t.id).sort()).toEqual(['b1', 'b2', 'b3']);
+
+    const status = JSON.stringify(client.getStatus());
+    expect(status).not.toContain(codegen.token);
+    expect(status).not.toContain(github.token);
+    expect(client.getStatus()).toMatchObject({ initialized: true, activeTasks: 0, dryRun: false });
+    expect(client.auth.getStatus()).toMatchObject({ authenticated: true });
+  });
+
+  it('polls the store by itself once started', async () => {
+    const client = make(configFor());
+    await client.initialize();
+    const done = new Promise<string>((resolve) => client.on('task_completed', (e) => resolve(e.taskId)));
+    client.start();
+    // Added straight to the store, as another producer would.
+    await client.taskStore.addTasks([{ id: 'polled-1', title: 'Polled task', description: 'Picked up by the loop.' }]);
+    expect(await done).toBe('polled-1');
+  });
+
+  it('emits auth_error and pauses intake when Codegen refuses the token, then recovers', async () => {
+    const client = make(configFor());
+    await client.initialize();
+    const authError = new Promise((resolve) => client.on('auth_error', resolve));
+    const restored = new Promise((resolve) => client.on('auth_restored', resolve));
+    const realToken = codegen.token;
+    codegen.token = 'rotated-away';
+    const result = await client.processTask({ id: 'auth-1', title: 'Auth task', description: 'Hits a 401.' });
+    expect(result.success).toBe(false);
+    expect(await authError).toMatchObject({ dependency: 'codegen' });
+    expect((client.getStatus().intake as { open: boolean }).open).toBe(false);
+    codegen.token = realToken;
+    await restored;
+    expect(JSON.stringify(client.getStatus())).not.toContain(realToken);
+  });
+
+  it('runs as a dry run without credentials and says so', async () => {
+    const client = make({ taskStore: { kind: 'pglite', pgliteDir: 'memory://' } });
+    await client.initialize();
+    expect(client.dryRun).toBe(true);
+    const result = await client.processTask({ id: 'dry-1', title: 'Dry task', description: 'Only a prompt.' });
+    expect(result).toMatchObject({ success: false, dryRun: true, status: 'pending' });
+    expect(result.prompt).toContain('Dry task');
+    expect(codegen.runs.some((r) => r.metadata?.task_id === 'dry-1')).toBe(false);
+  });
+
+  it('refuses to start in production without credentials', () => {
+    expect(() => new CodegenClient({ env: 'production' })).toThrow(/CODEGEN_API_KEY/);
+  });
+});
