@@ -27,7 +27,6 @@ export const POOL_SIZE = 10;
 const PRIORITIES: readonly TaskPriority[] = ['low', 'medium', 'high', 'critical'];
 /** pg-boss claims the highest number first; ours claims critical first. Same order for the same items. */
 const BOSS_PRIORITY: Record<TaskPriority, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-const FILL_CHUNK = 500;
 
 /** The i-th item of a run: priorities cycle so both queues really have to order by priority, then age. */
 function item(i: number): { title: string; description: string; priority: TaskPriority } {
@@ -38,10 +37,12 @@ function item(i: number): { title: string; description: string; priority: TaskPr
   };
 }
 
+/** Split 0..count-1 into one chunk per pooled connection, so refilling (untimed) keeps the pool busy. */
 function chunks(count: number): number[][] {
+  const size = Math.max(50, Math.ceil(count / POOL_SIZE));
   const out: number[][] = [];
-  for (let start = 0; start < count; start += FILL_CHUNK) {
-    out.push(Array.from({ length: Math.min(FILL_CHUNK, count - start) }, (_, k) => start + k));
+  for (let start = 0; start < count; start += size) {
+    out.push(Array.from({ length: Math.min(size, count - start) }, (_, k) => start + k));
   }
   return out;
 }
@@ -73,8 +74,11 @@ export async function openOurs(connectionString: string, schema: string, admin: 
       return (counts.pending ?? 0) + (counts.retry ?? 0);
     },
     async close() {
-      await store.close();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      try {
+        await store.close();
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
     },
   };
 }
@@ -124,8 +128,11 @@ export async function openPgBoss(connectionString: string, schema: string, admin
       return boss.getQueueSize(queue);
     },
     async close() {
-      await boss.stop({ graceful: false, close: true });
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      try {
+        await boss.stop({ graceful: false, close: true });
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
     },
   };
 }

@@ -13,7 +13,8 @@ import type { Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost } from './pipeline/ports.js';
 import { createCodegenApi, createCodegenAuth, type CodegenAuth } from './adapters/codegen/index.js';
 import { createOctokit, createPullRequestManager } from './adapters/github/index.js';
-import { createCodegenGuard } from './resilience/index.js';
+import Bottleneck from 'bottleneck';
+import { createCodegenGuard, redisClientOptions } from './resilience/index.js';
 import type { CircuitState, Guard } from './resilience/types.js';
 
 export interface RemoteParts {
@@ -55,8 +56,13 @@ export async function buildRemoteParts(
   }
 
   let codeHost: CodeHost | undefined = deps.codeHost;
+  let githubRedis: Bottleneck.IORedisConnection | undefined;
   if (codeHost === undefined) {
     const { github } = config;
+    // With REDIS_URL, GitHub write pacing is shared by every replica, like the Codegen budgets.
+    if (config.rateLimits.redisUrl) {
+      githubRedis = new Bottleneck.IORedisConnection({ clientOptions: redisClientOptions(config.rateLimits.redisUrl) });
+    }
     const octokit = createOctokit({
       baseUrl: github.apiUrl,
       ...(github.token ? { token: github.token } : {}),
@@ -67,6 +73,7 @@ export async function buildRemoteParts(
       notificationMinTimeMs: github.notificationMinTimeMs,
       timeoutMs: github.requestTimeout,
       logger: logger.child({ dependency: 'github' }),
+      ...(githubRedis ? { redis: { connection: githubRedis, id: 'codegen-pr:github' } } : {}),
     });
     codeHost = createPullRequestManager({ octokit, logger: logger.child({ dependency: 'github' }) });
   }
@@ -106,6 +113,7 @@ export async function buildRemoteParts(
     close: async () => {
       auth.stop();
       await Promise.all(guards.map((g) => g.close()));
+      await githubRedis?.disconnect(false);
     },
   };
 }

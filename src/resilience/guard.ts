@@ -9,6 +9,8 @@
  *   checked before queueing, so failing fast does not first wait for, and spend, a token.
  * - The timeout is innermost and per attempt: time spent queueing for a token is not request time.
  * - The caller's signal reaches all of them: the retry wait, the queue, and the request itself.
+ * Metrics count requests that were actually sent, one per attempt; a call refused by an open circuit is not a
+ * request (the circuit gauge shows it).
  */
 import type { AppConfig } from '../config/load.js';
 import { DaemonError, toDaemonError } from '../domain/errors.js';
@@ -59,6 +61,7 @@ export function createGuard(options: GuardOptions): Guard {
 
   /** One request with its own signal: the caller's, plus this attempt's timeout. */
   async function attempt<T>(kind: string, fn: (signal: AbortSignal) => Promise<T>, caller?: AbortSignal) {
+    if (caller?.aborted) throw cancelledError(caller.reason);
     const controller = new AbortController();
     let timedOut = false;
     const onCallerAbort = (): void => controller.abort(caller?.reason);
@@ -68,7 +71,6 @@ export function createGuard(options: GuardOptions): Guard {
       controller.abort(new DaemonError(`${dependency} request timed out`, { code: 'timeout', category: 'timeout' }));
     }, options.requestTimeoutMs);
     timer.unref();
-    if (caller?.aborted) onCallerAbort();
     // fn may ignore its signal; the race makes the timeout and the caller's abort hold regardless.
     const aborted = new Promise<never>((_, reject) => {
       const fail = (): void => reject(controller.signal.reason);

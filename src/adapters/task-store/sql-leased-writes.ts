@@ -44,7 +44,9 @@ function claimStatement(c: StoreContext): string {
       SELECT id, status AS prev_status, lease_owner AS prev_owner,
              (status IN ('claimed','awaiting_agent') AND attempts >= max_attempts) AS exhausted
         FROM ${c.tasks}
-       WHERE ($4::text[] IS NULL OR id = ANY($4::text[]))
+       -- The first status test repeats the claim index's condition so that the planner can use that index.
+       WHERE status IN ('pending','retry','claimed','awaiting_agent')
+         AND ($4::text[] IS NULL OR id = ANY($4::text[]))
          AND (status = 'pending'
           OR (status = 'retry' AND (next_run_at IS NULL OR next_run_at <= now()))
           OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < now()))
