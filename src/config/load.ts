@@ -187,7 +187,16 @@ export function loadConfig(options: LoadOptions = {}): AppConfig {
   try {
     for (const file of files) if (existsSync(file)) config.loadFile(file);
     // convict re-applies the environment after every load, so env vars win over files and code overrides.
-    if (options.overrides) config.load(options.overrides);
+    if (options.overrides) {
+      // convict walks objects it is given key by key into the schema, and "owner/repo" keys are not schema keys:
+      // the per-repository map is set as one value instead.
+      const { github, ...rest } = options.overrides;
+      const { repositories, ...githubRest } = github ?? {};
+      config.load({ ...rest, ...(github ? { github: githubRest } : {}) });
+      if (repositories !== undefined && env.GITHUB_REPOSITORIES === undefined) {
+        config.set('github.repositories', repositories as never);
+      }
+    }
     config.validate({ allowed: 'strict' });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

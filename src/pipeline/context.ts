@@ -14,7 +14,13 @@ import type { AgentApi, CodeHost, PullRequestPolicy, TaskStore } from './ports.j
 export interface PromptRenderer {
   render(
     task: Task,
-    options: { repository?: string; attempt?: number; previousError?: TaskError; suggestions?: string[] },
+    options: {
+      repository?: string;
+      baseBranch?: string;
+      attempt?: number;
+      previousError?: TaskError;
+      suggestions?: string[];
+    },
   ): { content: string; metadata: { template: string; length: number; branch: string } };
 }
 

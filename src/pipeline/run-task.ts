@@ -60,6 +60,8 @@ async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcom
     const suggestions = task.lastError ? flatten(deps.feedback.getImprovementSuggestions(task)) : undefined;
     return deps.prompts.render(task, {
       repository,
+      // The base branch may be overridden per repository; the agent must branch from and target it.
+      baseBranch: deps.policyFor(repository).baseBranch,
       attempt: task.attempts,
       ...(task.lastError ? { previousError: task.lastError } : {}),
       ...(suggestions && suggestions.length > 0 ? { suggestions } : {}),

@@ -4,6 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodegenClient, type CodegenClientConfig } from '../../src/client.js';
+import { createSqlTaskStore, migrate } from '../../src/adapters/task-store/index.js';
+import { openPgliteClient } from '../../src/adapters/task-store/pglite.js';
 import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
 import { startGitHubFake, type GitHubFake } from '../fakes/github-fake.js';
 
@@ -40,14 +42,19 @@ describe('CodegenClient as a library', () => {
   };
 
   beforeAll(async () => {
-    github = await startGitHubFake({ collaborators: ['alice'] });
+    github = await startGitHubFake({ collaborators: ['alice', 'bob'] });
+    const repos = [
+      { id: 7, full_name: REPO },
+      { id: 8, full_name: 'acme/gadgets' },
+    ];
     codegen = await startCodegenFake({
-      repos: [{ id: 7, full_name: REPO }],
+      repos,
       pollsUntilDone: 1,
       onRunFinished: async (run) => {
+        const [owner = '', repo = ''] = (repos.find((r) => r.id === run.repo_id)?.full_name ?? REPO).split('/');
         const branch = `codegen-bot/run-${run.id}`;
-        github.createBranch('acme', 'widgets', branch);
-        const pr = github.openPullRequestAsAgent({ owner: 'acme', repo: 'widgets', head: branch, title: 'x' });
+        github.createBranch(owner, repo, branch);
+        const pr = github.openPullRequestAsAgent({ owner, repo, head: branch, title: 'x' });
         return { url: pr.html_url, branch };
       },
     });
@@ -142,6 +149,83 @@ describe('CodegenClient as a library', () => {
     codegen.token = realToken;
     await restored;
     expect(JSON.stringify(client.getStatus())).not.toContain(realToken);
+  });
+
+  it('sends a task to its own repository with the labels, reviewers and base branch configured for it', async () => {
+    const client = make(
+      configFor({
+        github: {
+          token: github.token,
+          repository: REPO,
+          apiUrl: github.url,
+          writeMinTimeMs: 0,
+          notificationMinTimeMs: 0,
+          repositories: { 'acme/gadgets': { labels: ['gadget'], reviewers: ['bob'], baseBranch: 'develop' } },
+        },
+      }),
+    );
+    await client.initialize();
+    const result = await client.processTask({
+      id: 'multi-1',
+      title: 'Gadget change',
+      description: 'Lives in another repository.',
+      repository: 'acme/gadgets',
+    });
+    expect(result.prUrl).toMatch(/^https:\/\/github\.com\/acme\/gadgets\/pull\/\d+$/);
+    const pull = github.getPull('acme', 'gadgets', result.prNumber ?? 0);
+    expect(pull?.labels).toEqual(['gadget']);
+    expect(pull?.requestedReviewers).toEqual(['bob']);
+    const run = codegen.runs.find((r) => r.metadata?.task_id === 'multi-1');
+    expect(run?.repo_id).toBe(8);
+    expect(run?.prompt).toContain('develop');
+  });
+
+  it('tracks PR state: a merged PR is recorded on its task and leaves the active list', async () => {
+    const client = make(configFor());
+    await client.initialize();
+    const a = await client.processTask({ id: 'state-1', title: 'State one', description: 'Will be merged.' });
+    const b = await client.processTask({ id: 'state-2', title: 'State two', description: 'Stays open.' });
+    github.mergePull('acme', 'widgets', a.prNumber ?? 0);
+
+    expect(await client.prManager.getPRStatus('state-1')).toMatchObject({ state: 'merged', taskId: 'state-1' });
+    expect((await client.taskStore.getTask('state-1'))?.checkpoint.pr?.state).toBe('merged');
+    const active = await client.prManager.getActivePRs();
+    expect(active.map((p) => p.taskId)).toEqual(['state-2']);
+    expect(active[0]?.number).toBe(b.prNumber);
+  });
+
+  it('fails a malformed row already in the store with a validation error and goes on with the others', async () => {
+    const sql = await openPgliteClient('memory://');
+    await migrate(sql);
+    const store = createSqlTaskStore(sql);
+    await store.addTasks([
+      { id: 'bad-row', title: 'Malformed', description: 'Broken by hand.' },
+      { id: 'good-row', title: 'Fine', description: 'A normal task.' },
+    ]);
+    await sql.query(
+      `UPDATE codegen_pr.tasks SET type = 'no-such-type', labels = '"not-a-list"'::jsonb WHERE id = 'bad-row'`,
+    );
+    const client = new CodegenClient(configFor(), { store });
+    clients.push(client);
+    await client.initialize();
+    const finished = new Map<string, string>();
+    const both = new Promise<void>((resolve) => {
+      const note = (id: string, how: string) => {
+        finished.set(id, how);
+        if (finished.size === 2) resolve();
+      };
+      client.on('task_completed', (e) => note(e.taskId, 'completed'));
+      client.on('task_failed', (e) => note(e.taskId, `failed:${e.error.category}`));
+    });
+    client.start();
+    await both;
+    expect(finished.get('bad-row')).toBe('failed:validation');
+    expect(finished.get('good-row')).toBe('completed');
+    const bad = await store.getTask('bad-row');
+    expect(bad?.status).toBe('failed');
+    expect(bad?.lastError?.message).toMatch(/type/);
+    await client.shutdown({ graceMs: 1_000 });
+    await sql.close();
   });
 
   it('runs as a dry run without credentials and says so', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Two-phase shutdown of the built daemon: the first SIGTERM drains for the grace period, then aborts and gives
+ * in-flight tasks back to the queue (checkpoints kept) and exits 0; a second signal exits at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { killAll, startDaemon } from './daemon-process.js';
+import { startWorld, until, type World } from './world.js';
+
+describe('shutdown', () => {
+  let world: World;
+  const awaiting = async (ids: string[]) => {
+    for (const id of ids) if ((await world.store.getTask(id))?.status !== 'awaiting_agent') return false;
+    return true;
+  };
+
+  beforeAll(async () => {
+    world = await startWorld();
+    // Runs that never finish while these tests watch.
+    world.codegen.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 1_000_000 }));
+  });
+  afterAll(async () => {
+    await killAll();
+    await world?.close();
+  });
+
+  it('drains for the grace period, then releases in-flight tasks with their checkpoints and exits 0', async () => {
+    const ids = ['sd-1', 'sd-2'];
+    await world.store.addTasks(ids.map((id) => ({ id, title: `Shutdown ${id}`, description: 'Long run.' })));
+    const daemon = startDaemon(world.daemonEnv({ SHUTDOWN_GRACE_MS: '500' }));
+    await until(
+      () => awaiting(ids),
+      30_000,
+      () => 'tasks never reached awaiting_agent',
+    );
+
+    const started = Date.now();
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    // Grace (0.5 s) plus the release writes; far below the lease or the run's length.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (const id of ids) {
+      const task = await world.store.getTask(id);
+      expect(task?.status).toBe('pending');
+      expect(task?.checkpoint.agentRunId).toBeDefined();
+      // The release refunded the attempt: shutdown is not the task's fault.
+      expect(task?.attempts).toBe(0);
+    }
+    expect(daemon.logs.some((l) => l.msg === 'grace period over; aborting and releasing tasks')).toBe(true);
+  }, 60_000);
+
+  it('exits at once on a second signal', async () => {
+    await world.store.addTasks([{ id: 'sd-3', title: 'Shutdown three', description: 'Long run.' }]);
+    const daemon = startDaemon(world.daemonEnv({ SHUTDOWN_GRACE_MS: '600000' }));
+    await until(
+      () => awaiting(['sd-3']),
+      30_000,
+      () => 'task never reached awaiting_agent',
+    );
+    daemon.child.kill('SIGTERM');
+    await daemon.waitForLog((l) => String(l.msg).startsWith('shutting down'));
+    const started = Date.now();
+    expect(await daemon.stop('SIGTERM')).toBe(143);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 60_000);
+});
