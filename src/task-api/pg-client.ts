@@ -5,30 +5,12 @@
  */
 import pg from 'pg';
 import type { SqlClient } from '../adapters/task-store/sql.js';
+import { runQuery, transactionClient } from '../adapters/task-store/postgres.js';
 
 /** A SqlClient over one connection, plus `end()` to close it once the response is sent. */
 export interface SingleConnectionClient extends SqlClient {
   /** Close the connection if it was opened; never throws. */
   end(): Promise<void>;
-}
-
-type Queryable = Pick<pg.Client, 'query'>;
-
-async function runQuery<T>(conn: Queryable, text: string, params?: unknown[]) {
-  const result = await conn.query(text, params);
-  return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
-}
-
-/** Inside a transaction every statement runs on the same connection; a nested transaction joins the outer one. */
-function transactionClient(conn: Queryable): SqlClient {
-  const self: SqlClient = {
-    query: (text, params) => runQuery(conn, text, params),
-    transaction: (fn) => fn(self),
-    close: async () => {
-      throw new Error('close() called on a transaction client');
-    },
-  };
-  return self;
 }
 
 /** A lazily connected single-connection SqlClient for `connectionString`. */

@@ -19,15 +19,16 @@ export interface PostgresClientOptions {
   onIdleError?: (error: Error) => void;
 }
 
-type Queryable = Pick<pg.PoolClient, 'query'>;
+/** Anything that runs a statement: a pooled client, or the Worker's single Client. */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
 
-async function runQuery<T>(conn: Queryable, text: string, params?: unknown[]) {
+export async function runQuery<T>(conn: Queryable, text: string, params?: unknown[]) {
   const result = await conn.query(text, params);
   return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
 }
 
 /** A client bound to one connection inside a transaction; nested transactions join it. */
-function transactionClient(conn: pg.PoolClient): SqlClient {
+export function transactionClient(conn: Queryable): SqlClient {
   const self: SqlClient = {
     query: (text, params) => runQuery(conn, text, params),
     transaction: (fn) => fn(self),
