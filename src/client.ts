@@ -4,9 +4,9 @@
  * generator, feedback handler, pool and scheduler, and exposes initialize, processTask, processBatch,
  * retrieveTasks, getStatus, getMetrics, shutdown, plus start() for the polling loop.
  */
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { loadConfig, redactConfig, ConfigError, type AppConfig, type DeepPartial } from './config/load.js';
+import { loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
+import { decideDryRun, defaultWorkerName, missingCredentials, stripStored, VERSION } from './client-support.js';
 import { DaemonError, toDaemonError } from './domain/errors.js';
 import type { ClaimedTask, NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
 import type { TaskOutcome } from './domain/outcome.js';
@@ -17,14 +17,15 @@ import { createPool, type Pool } from './daemon/pool.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { trackStats, type ClientMetrics } from './daemon/stats.js';
+import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
 import { createLogger, silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
 import type { PipelineDeps } from './pipeline/context.js';
-import { policyForRepository, taskUrl } from './pipeline/policy.js';
+import { pipelineDepsFrom } from './pipeline/deps.js';
 import { runTask, ShutdownAbort } from './pipeline/run-task.js';
-import { PromptGenerator, loadUserTemplates, branchNameForTask } from './prompt/index.js';
+import { PromptGenerator, loadUserTemplates } from './prompt/index.js';
 import { FeedbackHandler } from './feedback/index.js';
 import { buildRemoteParts, type RemoteParts } from './remote-parts.js';
 import { createPrManagerFacade, type PrManagerFacade } from './pr-manager-facade.js';
@@ -73,8 +74,7 @@ export class CodegenClient {
   private remote?: RemoteParts;
   private scheduler?: Scheduler;
   private dryRunLoop?: DryRunLoop;
-  private depth: Partial<Record<TaskStatus, number>> = {};
-  private depthTimer?: NodeJS.Timeout;
+  private gauges?: QueueGauges;
   private initialized = false;
   private shuttingDown?: Promise<void>;
 
@@ -114,6 +114,8 @@ export class CodegenClient {
       maxRetryAfterMs: this.config.rateLimits.maxRetryAfterMs,
     });
     this.stats = trackStats(this.events, (m) => this.metricsRegistry.successRate.set(m.successRate / 100));
+    this.events.on('intake_paused', () => this.gauges?.refreshIntake());
+    this.events.on('intake_resumed', () => this.gauges?.refreshIntake());
     this.prManager = createPrManagerFacade({
       store: () => this.requireStore(),
       codeHost: () => this.remote?.codeHost,
@@ -180,7 +182,13 @@ export class CodegenClient {
       );
     }
     this.initialized = true;
-    this.startDepthRefresh();
+    this.gauges = startQueueGauges({
+      store: this.requireStore(),
+      intake: this.intake,
+      metrics: this.metricsRegistry,
+      intervalMs: Math.max(5_000, this.config.processing.pollInterval),
+      logger: this.logger,
+    });
     this.events.emit('initialized', { worker: this.worker, dryRun: this.dryRun, store: this.storeKind });
     this.logger.info(
       { worker: this.worker, store: this.storeKind, where: this.storeWhere, dryRun: this.dryRun },
@@ -321,7 +329,7 @@ export class CodegenClient {
       activeTaskIds: this.pool.activeIds().map((id) => id.split('#')[0]),
       concurrency: this.pool.size,
       intake: { open: this.intake.isOpen(), paused: this.intake.reasons() },
-      store: { kind: this.storeKind, where: this.storeWhere, depth: this.depth },
+      store: { kind: this.storeKind, where: this.storeWhere, depth: this.gauges?.depth() ?? {} },
       circuits: this.remote?.circuits() ?? {},
       lastPollAt: this.scheduler?.lastPollAt(),
       metrics: this.getMetrics(),
@@ -370,7 +378,7 @@ export class CodegenClient {
       await this.pool.waitIdle(15_000);
     }
     this.events.emit('shutdown', { graceful: idle });
-    if (this.depthTimer) clearInterval(this.depthTimer);
+    this.gauges?.stop();
     await this.remote?.close();
     if (!this.options.store) await this.store?.close();
     this.logger.info({ graceful: idle }, 'codegen-pr stopped');
@@ -379,42 +387,19 @@ export class CodegenClient {
   private pipeline(promptOverride?: string): PipelineDeps {
     const remote = this.remote;
     if (!remote) throw new DaemonError('not initialized', { code: 'not-initialized', category: 'configuration' });
-    const prompts = promptOverride
-      ? {
-          render: (task: Task) => ({
-            content: promptOverride,
-            metadata: { template: 'caller', length: promptOverride.length, branch: this.branchFor(task.id) },
-          }),
-        }
-      : this.promptGenerator;
-    return {
+    return pipelineDepsFrom(this.config, {
       store: this.requireStore(),
       agent: remote.agent,
       codeHost: remote.codeHost,
-      prompts,
+      prompts: this.promptGenerator,
       feedback: this.feedbackHandler,
       events: this.events,
       intake: this.intake,
       logger: this.logger,
       metrics: this.metricsRegistry,
-      defaultRepository: this.config.github.repository,
-      policyFor: (repository) => policyForRepository(this.config, repository),
-      branchFor: (taskId) => this.branchFor(taskId),
-      taskUrlFor: (taskId) => taskUrl(this.config, taskId),
-      wait: {
-        initialMs: this.config.codegen.pollInitialMs,
-        maxMs: this.config.codegen.pollMaxMs,
-        backoff: this.config.codegen.pollBackoff,
-        timeoutMs: this.config.processing.timeout,
-        paused: this.config.codegen.pausedPolicy,
-      },
-      leaseMs: this.config.taskStore.leaseMs,
       onAuthError: (err) => remote.reportAuthFailure(err),
-    };
-  }
-
-  private branchFor(taskId: string): string {
-    return branchNameForTask(this.config.prManager.branches.prefix, taskId);
+      ...(promptOverride !== undefined ? { promptOverride } : {}),
+    });
   }
 
   /** Applies the feedback handler's advice to intake; returns the poll interval factor. */
@@ -444,21 +429,6 @@ export class CodegenClient {
     });
   }
 
-  private startDepthRefresh(): void {
-    const refresh = async (): Promise<void> => {
-      try {
-        this.depth = await this.requireStore().countByStatus();
-        for (const [status, count] of Object.entries(this.depth))
-          this.metricsRegistry.queueDepth.set({ status }, count);
-      } catch (err) {
-        this.logger.debug({ err }, 'could not count tasks');
-      }
-    };
-    void refresh();
-    this.depthTimer = setInterval(() => void refresh(), Math.max(5_000, this.config.processing.pollInterval));
-    this.depthTimer.unref();
-  }
-
   private requireStore(): TaskStore {
     if (!this.store)
       throw new DaemonError('call initialize() first', { code: 'not-initialized', category: 'configuration' });
@@ -471,50 +441,5 @@ export class CodegenClient {
   }
 }
 
-export const VERSION = '0.1.0';
-
-function defaultWorkerName(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
-}
-
-export function missingCredentials(config: AppConfig): string[] {
-  const missing: string[] = [];
-  if (!config.codegen.apiKey) missing.push('CODEGEN_API_KEY');
-  if (!config.codegen.orgId) missing.push('CODEGEN_ORG_ID');
-  const app = config.github.appId && config.github.privateKey && config.github.installationId;
-  if (!config.github.token && !app)
-    missing.push('GITHUB_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID)');
-  return missing;
-}
-
-/** Dry run when asked, or when credentials are missing outside production; in production they must be set. */
-function decideDryRun(config: AppConfig, partsInjected: boolean): boolean {
-  if (config.processing.dryRun) return true;
-  if (partsInjected) return false;
-  const missing = missingCredentials(config);
-  if (missing.length === 0) return false;
-  if (config.env === 'production') {
-    throw new ConfigError(
-      `NODE_ENV=production needs credentials; set: ${missing.join(', ')} (or DRY_RUN=true to only generate prompts)`,
-    );
-  }
-  return true;
-}
-
-function stripStored(input: NewTask | Task): NewTask {
-  const { id, title, description, type, priority, labels, repository, context } = input as Task;
-  const maxAttempts = (input as NewTask).maxAttempts;
-  return {
-    ...(id !== undefined ? { id } : {}),
-    title,
-    description,
-    ...(type !== undefined ? { type } : {}),
-    ...(priority !== undefined ? { priority } : {}),
-    ...(labels !== undefined ? { labels } : {}),
-    ...(repository !== undefined ? { repository } : {}),
-    ...(context !== undefined ? { context } : {}),
-    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
-  };
-}
-
 export { createLogger };
+export { VERSION, missingCredentials } from './client-support.js';

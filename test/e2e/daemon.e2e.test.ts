@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { killAll, startDaemon, type DaemonProcess } from './daemon-process.js';
-import { sampleValue } from './metrics-text.js';
+import { readFileSync } from 'node:fs';
+import { metricNames, sampleValue } from './metrics-text.js';
 import { REPO, startWorld, until, type World } from './world.js';
 
 const TASKS = 50;
@@ -81,6 +82,14 @@ describe('daemon end to end (50 tasks)', () => {
     expect(sampleValue(metrics, 'codegen_pr_tasks_claimed_total', { source: 'http' })).toBe(TASKS);
     expect(sampleValue(metrics, 'codegen_pr_task_duration_seconds_count', { outcome: 'completed' })).toBe(TASKS);
     expect(sampleValue(metrics, 'codegen_pr_tasks_in_flight')).toBe(0);
+
+    // The Grafana dashboard and the alert rules only name metrics the daemon really exports.
+    const exported = metricNames(metrics);
+    for (const file of ['deploy/grafana/dashboards/codegen-pr.json', 'deploy/prometheus/alerts.yml']) {
+      const used = new Set(readFileSync(file, 'utf8').match(/codegen_pr_[a-z0-9_]+/g) ?? []);
+      expect(used.size).toBeGreaterThan(3);
+      expect([...used].filter((name) => !exported.has(name))).toEqual([]);
+    }
 
     // SIGTERM: a clean, prompt exit with code 0.
     expect(await daemon.stop('SIGTERM')).toBe(0);
