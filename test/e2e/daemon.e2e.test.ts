@@ -91,6 +91,17 @@ describe('daemon end to end (50 tasks)', () => {
       expect([...used].filter((name) => !exported.has(name))).toEqual([]);
     }
 
+    // No secret in the logs or in /status.
+    const status = await (await fetch(metricsUrl.replace('/metrics', '/status'))).text();
+    expect(JSON.parse(status)).toMatchObject({ initialized: true, dryRun: false, activeTasks: 0 });
+    const env = world.daemonEnv();
+    for (const secret of [env.CODEGEN_API_KEY, env.GITHUB_TOKEN, env.CLOUDFLARE_API_KEY]) {
+      expect(secret && secret.length > 8).toBe(true);
+      expect(status).not.toContain(secret);
+      expect(JSON.stringify(daemon.logs)).not.toContain(secret);
+      expect(daemon.stderr.join('')).not.toContain(secret);
+    }
+
     // SIGTERM: a clean, prompt exit with code 0.
     expect(await daemon.stop('SIGTERM')).toBe(0);
   }, 120_000);
