@@ -4,6 +4,18 @@
  */
 import { createGitHubJson, digest, idOf } from './github-fake-json.js';
 
+/** What a test passes to open a PR the way Codegen's GitHub App does. */
+export interface AgentPullArgs {
+  owner: string;
+  repo: string;
+  head: string;
+  base?: string;
+  title: string;
+  body?: string;
+  /** Default 'codegen-sh[bot]'. */
+  author?: string;
+}
+
 /** A pull request as the fake stores it. */
 export interface FakePull {
   owner: string;
@@ -291,15 +303,7 @@ export function createGitHubState(config: {
     createBranch(owner: string, repo: string, branch: string) {
       repoOf(owner, repo, true)?.branches.set(branch, digest(`${owner}/${repo}:${branch}:${now()}`));
     },
-    openPullRequestAsAgent(args: {
-      owner: string;
-      repo: string;
-      head: string;
-      base?: string;
-      title: string;
-      body?: string;
-      author?: string;
-    }) {
+    openPullRequestAsAgent(args: AgentPullArgs) {
       const repo = repoOf(args.owner, args.repo, true) as FakeRepo;
       if (!repo.branches.has(args.head))
         repo.branches.set(args.head, digest(`${args.owner}/${args.repo}:${args.head}`));

@@ -9,7 +9,14 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGitHubState, DOCS, type FakePull, type Handler, type Reply } from './github-fake-state.js';
+import {
+  createGitHubState,
+  DOCS,
+  type AgentPullArgs,
+  type FakePull,
+  type Handler,
+  type Reply,
+} from './github-fake-state.js';
 import { loadGitHubContract, loadGitHubDescription } from './openapi-contract.js';
 
 export type { FakePull } from './github-fake-state.js';
@@ -52,15 +59,7 @@ export interface GitHubFake {
   /** Installation tokens handed out to GitHub App clients. */
   installationTokens: string[];
   createBranch(owner: string, repo: string, branch: string): void;
-  openPullRequestAsAgent(args: {
-    owner: string;
-    repo: string;
-    head: string;
-    base?: string;
-    title: string;
-    body?: string;
-    author?: string;
-  }): { number: number; html_url: string };
+  openPullRequestAsAgent(args: AgentPullArgs): { number: number; html_url: string };
   getPull(owner: string, repo: string, number: number): FakePull | undefined;
   listPulls(owner: string, repo: string): FakePull[];
   mergePull(owner: string, repo: string, number: number): void;
