@@ -147,6 +147,13 @@ describe('runTask', () => {
     expect(report.error.message).toMatch(/title/);
     expect(report.error.message).toMatch(/repository/);
     expect(report.retryAt).toBeUndefined();
+    // A final failure leaves suggestions on the task for whoever fixes it.
+    const feedback = store.calls.find((c) => c.method === 'addFeedback')?.args[0] as {
+      kind: string;
+      suggestions: Record<string, string[]>;
+    };
+    expect(feedback.kind).toBe('suggestions');
+    expect(Object.values(feedback.suggestions).flat().length).toBeGreaterThan(0);
   });
 
   it('completes without a PR when the run made no changes and the policy allows it', async () => {

@@ -81,6 +81,12 @@ export class RecordingStore {
     this.task = { ...this.task, status: retry ? 'retry' : 'failed', lastError: report.error };
     return this.task;
   }
+  async addFeedback(taskId: string, feedback: Record<string, unknown>) {
+    this.calls.push({ port: 'store', method: 'addFeedback', args: [feedback] });
+    if (taskId !== this.task.id) throw new Error(`unexpected task ${taskId}`);
+    this.task = { ...this.task, feedback: [...(this.task.feedback ?? []), feedback] };
+    return this.task;
+  }
   async releaseTask(taskId: string, token: string) {
     this.check('releaseTask', taskId, token, []);
     this.task = { ...this.task, status: 'pending' };

@@ -40,34 +40,49 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
       deps.events.emit('intake_paused', { reason, until: new Date(until).toISOString() });
     }
   }
+  if (decision.action === 'release') return releaseTask(ctx, deps, decision.reason);
+
   // The attempt is over: the task's own signal may be aborted, but the report must still reach the store.
-  switch (decision.action) {
-    case 'retry': {
-      const updated = await deps.store.failTask(task.id, token, {
-        error: summary,
-        retryAt: decision.retryAt,
-        countAttempt: decision.countAttempt,
-      });
-      const willRetry = updated.status === 'retry';
-      deps.events.emit('task_failed', {
-        taskId: task.id,
-        error: summary,
-        willRetry,
-        durationMs: durationMs(),
-        ...(willRetry ? { retryAt: decision.retryAt } : {}),
-      });
-      logger.warn({ err: error, retryAt: willRetry ? decision.retryAt : undefined }, 'attempt failed');
-      return willRetry
-        ? { kind: 'retry-scheduled', error, retryAt: decision.retryAt, durationMs: durationMs() }
-        : { kind: 'failed', error, durationMs: durationMs() };
-    }
-    case 'fail':
-      await deps.store.failTask(task.id, token, { error: summary });
-      deps.events.emit('task_failed', { taskId: task.id, error: summary, willRetry: false, durationMs: durationMs() });
-      logger.error({ err: error }, 'task failed');
-      return { kind: 'failed', error, durationMs: durationMs() };
-    case 'release':
-      return releaseTask(ctx, deps, decision.reason);
+  const retryAt = decision.action === 'retry' ? decision.retryAt : undefined;
+  const updated = await deps.store.failTask(task.id, token, {
+    error: summary,
+    ...(decision.action === 'retry' ? { retryAt: decision.retryAt, countAttempt: decision.countAttempt } : {}),
+  });
+  const willRetry = updated.status === 'retry';
+  deps.events.emit('task_failed', {
+    taskId: task.id,
+    error: summary,
+    willRetry,
+    durationMs: durationMs(),
+    ...(willRetry && retryAt ? { retryAt } : {}),
+  });
+  if (willRetry && retryAt) {
+    logger.warn({ err: error, retryAt }, 'attempt failed; retry scheduled');
+    return { kind: 'retry-scheduled', error, retryAt, durationMs: durationMs() };
+  }
+  logger.error({ err: error }, 'task failed');
+  await recordSuggestions(ctx, deps, summary);
+  return { kind: 'failed', error, durationMs: durationMs() };
+}
+
+/**
+ * A task that failed for good gets the feedback handler's suggestions written to it, so the people who fix and
+ * retry it see what to change (the seed's "sends feedback to database"). Best effort: the failure is recorded.
+ */
+async function recordSuggestions(
+  ctx: TaskContext,
+  deps: PipelineDeps,
+  error: { code: string; category: string; message: string },
+): Promise<void> {
+  try {
+    const suggestions = deps.feedback.getImprovementSuggestions({ ...ctx.task, lastError: error });
+    await deps.store.addFeedback(
+      ctx.task.id,
+      { source: 'codegen-pr', kind: 'suggestions', error, suggestions },
+      'daemon',
+    );
+  } catch (err) {
+    ctx.logger.warn({ err }, 'could not record improvement suggestions on the task');
   }
 }
 
