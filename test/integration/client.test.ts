@@ -224,6 +224,7 @@ describe('CodegenClient as a library', () => {
     const bad = await store.getTask('bad-row');
     expect(bad?.status).toBe('failed');
     expect(bad?.lastError?.message).toMatch(/type/);
+    expect(bad?.feedback?.[0]).toMatchObject({ source: 'codegen-pr', kind: 'suggestions' });
     await client.shutdown({ graceMs: 1_000 });
     await sql.close();
   });
