@@ -25,6 +25,13 @@ describe('configuration docs', () => {
     expect(cells(readme.slice(start + '<!-- config-table:start -->\n'.length, end))).toEqual(cells(envTable()));
   });
 
+  it('gives every key its own environment variable', () => {
+    const options = listOptions();
+    expect(options.filter((o) => !o.env).map((o) => o.key)).toEqual([]);
+    const names = options.map((o) => o.env);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it('documents every key and gives every secret no default', () => {
     for (const option of listOptions()) {
       expect(option.doc.length).toBeGreaterThan(5);

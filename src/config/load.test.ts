@@ -38,6 +38,22 @@ describe('loadConfig', () => {
     for (const secret of ['cf-secret', 'gh-secret', 'cg-secret']) expect(shown).not.toContain(secret);
   });
 
+  it('reads the prompt, PR and feedback options from the environment too', () => {
+    const c = loadConfig({
+      env: {
+        PROMPT_REQUIRE_TESTS: 'false',
+        PROMPT_LANGUAGE: 'python',
+        PR_COMMIT_SIGN_OFF: 'true',
+        FEEDBACK_ERROR_RATE_THRESHOLD: '0.5',
+      },
+      ...noFiles,
+    });
+    expect(c.promptGenerator.quality.requireTests).toBe(false);
+    expect(c.promptGenerator.codeStyle.language).toBe('python');
+    expect(c.prManager.commits.signOff).toBe(true);
+    expect(c.feedbackHandler.thresholds.errorRateThreshold).toBe(0.5);
+  });
+
   it('refuses a bad value, naming the key and env var, with exit code 78', () => {
     let caught: unknown;
     try {
