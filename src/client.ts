@@ -19,7 +19,7 @@ import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
-import { createLogger, silentLogger, type Logger } from './observability/logger.js';
+import { silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
 import type { PipelineDeps } from './pipeline/context.js';
@@ -268,7 +268,7 @@ export class CodegenClient {
       const prompt = options.prompt ?? this.promptGenerator.render(task, { attempt: task.attempts + 1 }).content;
       return { ...toProcessResult(task), success: false, dryRun: true, prompt };
     }
-    await this.waitForSlot();
+    await this.pool.waitForFreeSlot();
     const [claim] = await store.claimTasks({
       worker: this.worker,
       limit: 1,
@@ -418,17 +418,6 @@ export class CodegenClient {
     return advice.pollFactor;
   }
 
-  private waitForSlot(): Promise<void> {
-    if (this.pool.free() > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.pool.free() > 0) resolve();
-        else setTimeout(check, 50).unref();
-      };
-      check();
-    });
-  }
-
   private requireStore(): TaskStore {
     if (!this.store)
       throw new DaemonError('call initialize() first', { code: 'not-initialized', category: 'configuration' });
@@ -441,5 +430,4 @@ export class CodegenClient {
   }
 }
 
-export { createLogger };
 export { VERSION, missingCredentials } from './client-support.js';

@@ -18,6 +18,8 @@ export interface Pool {
   start(job: PoolJob): void;
   /** Called every time a slot is freed. */
   onSlotFreed(listener: () => void): void;
+  /** Resolves when at least one slot is free (at once if one is). */
+  waitForFreeSlot(): Promise<void>;
   /** Resolves when no job is running, or after `timeoutMs`; true when idle. */
   waitIdle(timeoutMs?: number): Promise<boolean>;
   /** Aborts every running job with `reason` (their signals fire). */
@@ -30,11 +32,13 @@ export function createPool(size: number): Pool {
   if (!Number.isInteger(size) || size < 1) throw new Error(`pool size must be a whole number >= 1, got ${size}`);
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const slotListeners: Array<() => void> = [];
+  const slotWaiters = new Set<() => void>();
   const idleWaiters = new Set<() => void>();
 
   const finished = (id: string): void => {
     running.delete(id);
     for (const listener of slotListeners) listener();
+    for (const wake of [...slotWaiters]) wake();
     if (running.size === 0) for (const wake of [...idleWaiters]) wake();
   };
 
@@ -59,6 +63,16 @@ export function createPool(size: number): Pool {
     },
     onSlotFreed(listener) {
       slotListeners.push(listener);
+    },
+    waitForFreeSlot() {
+      if (running.size < size) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const wake = (): void => {
+          slotWaiters.delete(wake);
+          resolve();
+        };
+        slotWaiters.add(wake);
+      });
     },
     waitIdle(timeoutMs) {
       if (running.size === 0) return Promise.resolve(true);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadContract, type OpenApiContract } from './openapi-contract.js';
+import { readBody } from './http-body.js';
 
 /** A pull request as the fake reports it in github_pull_requests (GithubPullRequestResponse). */
 export interface FakePullRequest {
@@ -141,15 +142,6 @@ function errorBody(status: number, operationId: string | undefined): unknown {
   };
   if (status === 422) return { detail: [{ loc: ['body', 'prompt'], msg: 'Field required', type: 'missing' }] };
   return { message: messages[status] ?? 'Internal Server Error', status_code: status };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Start the fake on 127.0.0.1 and an ephemeral port. */

@@ -18,6 +18,7 @@ import {
   type Reply,
 } from './github-fake-state.js';
 import { loadGitHubContract, loadGitHubDescription } from './openapi-contract.js';
+import { readBody } from './http-body.js';
 
 export type { FakePull } from './github-fake-state.js';
 
@@ -69,15 +70,6 @@ export interface GitHubFake {
   /** Answer the next `times` (default 1) matching requests with this status instead of handling them. */
   failNext(match: FailureMatch, status: number, body?: unknown, headers?: Record<string, string>, times?: number): void;
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** Verify an RS256 JWT the way GitHub checks an App's: signature, issuer and expiry. */
