@@ -58,9 +58,15 @@ export interface AppConfig {
     concurrency: number;
     maxRetries: number;
     timeout: number;
+    taskDeadlineMs: number;
+    maxLeaseExpiries: number;
+    repositoryParkMs: number;
+    outageRetryMs: number;
     shutdownGraceMs: number;
     dryRun: boolean;
   };
+  health: { probeIntervalMs: number; maxProbeIntervalMs: number; probeTimeoutMs: number };
+  reconcile: { intervalMs: number; maxPages: number };
   auth: { validateOnStartup: boolean; probeIntervalMs: number };
   promptGenerator: {
     templates: Record<'feature' | 'bugfix' | 'refactor' | 'documentation' | 'test' | 'default', string>;

@@ -300,10 +300,34 @@ export const schema = {
       env: 'MAX_RETRIES',
     },
     timeout: {
-      doc: 'Longest wait for one agent run, in ms, before the attempt fails as a timeout.',
+      doc: 'Longest any step of an attempt may take other than waiting on the agent run (prompt, creating the run, the PR, the report), in ms; a step past it fails as a timeout.',
       format: 'positive-int',
       default: 300_000,
       env: 'TASK_TIMEOUT_MS',
+    },
+    taskDeadlineMs: {
+      doc: 'Wall-clock deadline of a task, in ms from its first claim: waiting on its agent run never spends an attempt, so this bounds it. A task past it fails; a PR its run opens later is still recorded on it ("late PR").',
+      format: 'positive-int',
+      default: 6 * 3_600_000,
+      env: 'TASK_DEADLINE_MS',
+    },
+    maxLeaseExpiries: {
+      doc: 'A task whose worker was lost this many times (crashed, killed, cut off: its lease expired) is failed instead of claimed again; such re-claims spend no attempt.',
+      format: 'positive-int',
+      default: 10,
+      env: 'TASK_MAX_LEASE_EXPIRIES',
+    },
+    repositoryParkMs: {
+      doc: "How long a repository's tasks wait after a repository-scoped failure (GitHub refuses access to it, Codegen has no such repository), in ms.",
+      format: 'positive-int',
+      default: 15 * 60_000,
+      env: 'REPOSITORY_PARK_MS',
+    },
+    outageRetryMs: {
+      doc: 'How soon a task handed back during an outage is claimable again, in ms (intake stays paused until a probe succeeds anyway).',
+      format: 'positive-int',
+      default: 15_000,
+      env: 'OUTAGE_RETRY_MS',
     },
     shutdownGraceMs: {
       doc: 'On SIGTERM/SIGINT, how long in-flight tasks may finish before they are aborted and released, in ms.',
@@ -316,6 +340,40 @@ export const schema = {
       format: Boolean,
       default: false,
       env: 'DRY_RUN',
+    },
+  },
+  health: {
+    probeIntervalMs: {
+      doc: 'During an outage of Codegen, GitHub or the task store (or while one refuses our credential), the first wait between probes, in ms; it doubles up to maxProbeIntervalMs.',
+      format: 'positive-int',
+      default: 2_000,
+      env: 'DEPENDENCY_PROBE_INTERVAL_MS',
+    },
+    maxProbeIntervalMs: {
+      doc: 'Longest wait between two probes of a system that is down, in ms.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'DEPENDENCY_PROBE_MAX_INTERVAL_MS',
+    },
+    probeTimeoutMs: {
+      doc: 'Longest a probe may take before the system counts as down, in ms.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'DEPENDENCY_PROBE_TIMEOUT_MS',
+    },
+  },
+  reconcile: {
+    intervalMs: {
+      doc: "How often the reconciler reads the organization's recent API agent runs to adopt runs no task recorded and record late PRs, in ms; 0 turns it off.",
+      format: 'non-negative-int',
+      default: 5 * 60_000,
+      env: 'RECONCILE_INTERVAL_MS',
+    },
+    maxPages: {
+      doc: 'Pages of 100 runs the reconciler reads per pass (newest first).',
+      format: 'positive-int',
+      default: 5,
+      env: 'RECONCILE_MAX_PAGES',
     },
   },
   auth: {
