@@ -16,9 +16,10 @@ import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
 import { createPool, type Pool } from './daemon/pool.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
-import { trackStats, type ClientMetrics } from './daemon/stats.js';
+import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
+import { instrumentStore } from './adapters/instrument-store.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
@@ -114,6 +115,7 @@ export class CodegenClient {
       maxRetryAfterMs: this.config.rateLimits.maxRetryAfterMs,
     });
     this.stats = trackStats(this.events, (m) => this.metricsRegistry.successRate.set(m.successRate / 100));
+    countRecoveries(this.events, this.metricsRegistry.tasksRecovered);
     this.events.on('intake_paused', () => this.gauges?.refreshIntake());
     this.events.on('intake_resumed', () => this.gauges?.refreshIntake());
     this.prManager = createPrManagerFacade({
@@ -159,10 +161,10 @@ export class CodegenClient {
   /** Opens the task store, builds the Codegen and GitHub adapters and validates the Codegen token. */
   async initialize(): Promise<void> {
     if (this.initialized) return;
-    if (this.options.store) this.store = this.options.store;
+    if (this.options.store) this.store = instrumentStore(this.options.store, this.metricsRegistry);
     else {
       const opened = await openTaskStore(this.config, { logger: this.logger });
-      this.store = opened.store;
+      this.store = instrumentStore(opened.store, this.metricsRegistry);
       this.storeKind = opened.kind;
       this.storeWhere = opened.where;
     }
