@@ -51,6 +51,23 @@ export function unstorableReason(text: string): string | undefined {
   return undefined;
 }
 
+/** `text` with every NUL and unpaired surrogate replaced by U+FFFD, so any store can keep it. */
+export function toStorableText(text: string): string {
+  return text.replace(new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g'), '\ufffd');
+}
+
+/**
+ * `text` cut to at most `max` UTF-16 code units, ending with `suffix` when it was cut. Never splits a surrogate
+ * pair (half of one is an unpaired surrogate, which no store can keep).
+ */
+export function truncateText(text: string, max: number, suffix = '...'): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - suffix.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${suffix}`.slice(0, max);
+}
+
 /** Why one-line text (a title, a label) is refused, or undefined when it is acceptable. */
 export function unsafeLineReason(text: string): string | undefined {
   const unstorable = unstorableReason(text);
