@@ -118,15 +118,15 @@ export const REPOSITORY_PATTERN =
 
 /** Why `value` is not a GitHub "owner/name", or undefined when it is one. */
 export function repositoryProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'must be text of the form "owner/name"';
+  if (typeof value !== 'string') return 'must be "owner/repo" text';
   const parts = value.split('/');
-  if (parts.length !== 2) return 'must be of the form "owner/name"';
+  if (parts.length !== 2) return 'must be "owner/repo": one owner, one slash, one name';
   const [owner = '', name = ''] = parts;
   if (owner.length < 1 || owner.length > 39 || !OWNER.test(owner)) {
-    return 'must have an owner of 1-39 letters, digits or single hyphens, not starting or ending with a hyphen';
+    return 'must be "owner/repo" with an owner of 1-39 letters, digits or single hyphens, not starting or ending with a hyphen';
   }
   if (name.length < 1 || name.length > 100 || !NAME.test(name) || name === '.' || name === '..') {
-    return 'must have a name of 1-100 letters, digits, ".", "_" or "-" that is not "." or ".."';
+    return 'must be "owner/repo" with a name of 1-100 letters, digits, ".", "_" or "-" that is not "." or ".."';
   }
   return undefined;
 }

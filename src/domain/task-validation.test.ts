@@ -142,8 +142,8 @@ describe('validateStoredTask', () => {
       'type must be one of feature, bugfix, refactor, documentation, test, default, got "weird"',
       'priority must be one of low, medium, high, critical, got 7',
       'labels must be a list of label names, got object',
-      'repository must be of the form "owner/name"',
-      'context must be an object, got text of 4 characters',
+      'repository must be "owner/repo": one owner, one slash, one name',
+      'context must be an object, got "text"',
       'maxAttempts must be a whole number of at least 1, got 0',
     ]);
   });

@@ -39,11 +39,13 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A short description of a value for messages; text is never echoed (it may hold escapes or secrets). */
+/** A short description of a value for messages; only short printable ASCII text is echoed, never escapes. */
 function show(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `text of ${value.length} characters`;
+  if (typeof value === 'string') {
+    return /^[\x20-\x7e]{0,40}$/.test(value) ? `"${value}"` : `text of ${value.length} characters`;
+  }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
 }
@@ -117,8 +119,7 @@ function checkContext(value: unknown, problems: Problems): Record<string, unknow
 
 function checkEnum<T extends string>(value: unknown, field: string, allowed: readonly T[], problems: Problems) {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  const got = typeof value === 'string' && /^[\w-]{1,40}$/.test(value) ? `"${value}"` : show(value);
-  return add(problems, field, `must be one of ${allowed.join(', ')}, got ${got}`);
+  return add(problems, field, `must be one of ${allowed.join(', ')}, got ${show(value)}`);
 }
 
 function checkMaxAttempts(value: unknown, problems: Problems, max: number): number | undefined {
