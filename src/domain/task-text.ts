@@ -32,6 +32,17 @@ const ESCAPE_SEQUENCE =
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?|(?:\x1b[\]P_^X]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[\s\S]?/g;
 
+/**
+ * The same rules as JSON Schema patterns (ECMA-262 with the `u` flag, as OpenAPI 3.1 tools compile them), for
+ * the OpenAPI document: one-line text free of control and invisible characters, and text any store can keep.
+ * (The Unicode tag characters are left out of the pattern: tools that check patterns without the `u` flag
+ * reject `\u{...}` escapes. The API refuses them all the same.)
+ */
+export const LINE_TEXT_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069' +
+  '\\ufeff\\ud800-\\udfff]*$';
+export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\ud800-\\udfff]*$';
+
 /** `U+001B` for a character, by code point. */
 export function codePointName(char: string): string {
   const cp = char.codePointAt(0) ?? 0;
