@@ -76,8 +76,10 @@ function checkDescription(value: unknown, problems: Problems, clean: boolean): s
   if (value.length > max) return add(problems, field, `must be at most ${max} characters (got ${value.length})`);
   const unstorable = unstorableReason(value);
   if (unstorable) return add(problems, field, unstorable);
-  const text = clean ? stripControls(value) : value;
-  return text.trim() === '' ? add(problems, field, 'must not be empty') : text;
+  // A stored description keeps its characters (the prompt builder strips them) but must say something too.
+  const cleaned = stripControls(value);
+  if (cleaned.trim() === '') return add(problems, field, 'must not be empty');
+  return clean ? cleaned : value;
 }
 
 function checkLabels(value: unknown, problems: Problems): string[] | undefined {
