@@ -119,9 +119,19 @@ function checkContext(value: unknown, problems: Problems): Record<string, unknow
   return found.length === 0 ? value : undefined;
 }
 
-function checkEnum<T extends string>(value: unknown, field: string, allowed: readonly T[], problems: Problems) {
+function checkEnum<T extends string>(
+  value: unknown,
+  field: string,
+  allowed: readonly T[],
+  problems: Problems,
+  stored = false,
+) {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  return add(problems, field, `must be one of ${allowed.join(', ')}, got ${show(value)}`);
+  // A stored row's problem reads as a finding (`type "weird" is not one of ...`), intake's as an instruction.
+  const message = stored
+    ? `${show(value)} is not one of ${allowed.join(', ')}`
+    : `must be one of ${allowed.join(', ')}, got ${show(value)}`;
+  return add(problems, field, message);
 }
 
 function checkMaxAttempts(value: unknown, problems: Problems, max: number): number | undefined {
@@ -198,8 +208,8 @@ export function checkStoredTask(task: Task): FieldError[] {
   checkLine(t.title, 'title', TASK_LIMITS.titleMax, problems);
   // Descriptions are cleaned at intake; a stored one keeps its characters and the prompt builder strips them.
   checkDescription(t.description, problems, false);
-  checkEnum(t.type, 'type', TASK_TYPES, problems);
-  checkEnum(t.priority, 'priority', TASK_PRIORITIES, problems);
+  checkEnum(t.type, 'type', TASK_TYPES, problems, true);
+  checkEnum(t.priority, 'priority', TASK_PRIORITIES, problems, true);
   checkLabels(t.labels, problems);
   if (t.repository !== undefined && t.repository !== null) checkRepository(t.repository, problems);
   if (t.context !== undefined && t.context !== null) checkContext(t.context, problems);
