@@ -54,7 +54,9 @@ export class FieldReader {
   /** Refuse fields that are not in `allowed`: a typo should be an error, not a silently ignored option. */
   onlyKnown(allowed: readonly string[]): void {
     for (const key of Object.keys(this.source)) {
-      if (!allowed.includes(key)) this.fail(key, 'is not a known field');
+      // The key is the caller's text: quote it, and cut it, when it is not a plain name.
+      const name = /^[\w$-]{1,64}$/.test(key) ? key : JSON.stringify(key.slice(0, 64));
+      if (!allowed.includes(key)) this.fail(name, 'is not a known field');
     }
   }
 
