@@ -31,6 +31,11 @@ export interface Metrics {
   intakePaused: Gauge<'reason'>;
   successRate: Gauge;
   buildInfo: Gauge<'version' | 'node'>;
+  dependencyUp: Gauge<'dependency'>;
+  credentialsRefused: Gauge<'system'>;
+  repositoriesParked: Gauge;
+  agentRunsAdopted: Counter<'how'>;
+  reconcileSightings: Counter<'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -145,6 +150,35 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'codegen_pr_build_info',
       help: 'Version of codegen-pr and of Node.',
       labelNames: ['version', 'node'],
+      registers,
+    }),
+    dependencyUp: new Gauge({
+      name: 'codegen_pr_dependency_up',
+      help: '1 while a dependency answers, 0 during an outage confirmed by a failed probe.',
+      labelNames: ['dependency'],
+      registers,
+    }),
+    credentialsRefused: new Gauge({
+      name: 'codegen_pr_credentials_refused',
+      help: '1 while a system refuses our credential (intake is paused for it), else 0.',
+      labelNames: ['system'],
+      registers,
+    }),
+    repositoriesParked: new Gauge({
+      name: 'codegen_pr_repositories_parked',
+      help: 'Repositories whose tasks are parked after a repository-scoped failure (no access, not connected).',
+      registers,
+    }),
+    agentRunsAdopted: new Counter({
+      name: 'codegen_pr_agent_runs_adopted_total',
+      help: 'Agent runs found by their intent instead of being created again (how: intent, reconciler).',
+      labelNames: ['how'],
+      registers,
+    }),
+    reconcileSightings: new Counter({
+      name: 'codegen_pr_reconcile_sightings_total',
+      help: "The reconciler's findings among the organization's agent runs (adopted, late-pr, extra-run).",
+      labelNames: ['outcome'],
       registers,
     }),
   };

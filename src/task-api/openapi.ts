@@ -213,6 +213,47 @@ export const TASK_API_OPENAPI = {
         },
       },
     },
+    '/tasks/{id}/intent': {
+      parameters: [idParam],
+      put: {
+        operationId: 'recordRunIntent',
+        tags: ['leases'],
+        description:
+          'Written before the daemon asks Codegen for a run, so a run created by an attempt that then died can be ' +
+          'found by its nonce and adopted instead of created twice.',
+        summary: `Record the intent to create an agent run; the nonce travels in the run's metadata. ${leased}`,
+        requestBody: body('RunIntent'),
+        responses: {
+          '200': ok('The recorded intent, with the store time it was recorded.', {
+            type: 'object',
+            required: ['intent'],
+            properties: { intent: ref('RecordedRunIntent') },
+          }),
+          ...errors(400, 404, 409, ...BODY),
+        },
+      },
+    },
+    '/tasks/{id}/sightings': {
+      parameters: [idParam],
+      post: {
+        operationId: 'noteAgentRun',
+        tags: ['leases'],
+        description:
+          "The reconciler's report of a run it saw on Codegen that names this task; needs no lease, and the answer " +
+          'says what the store made of it.',
+        summary:
+          'The reconciler reports an agent run that names this task: adopt it, record its late PR, or note an extra run.',
+        requestBody: body('AgentRunSighting'),
+        responses: {
+          '200': ok('What the store did.', {
+            type: 'object',
+            required: ['outcome'],
+            properties: { outcome: { enum: ['adopted', 'late-pr', 'extra-run', 'none'] } },
+          }),
+          ...errors(400, ...BODY),
+        },
+      },
+    },
     '/tasks/{id}/status': {
       parameters: [idParam],
       put: {

@@ -9,6 +9,7 @@ import { createHttpTaskStore } from '../../src/adapters/task-api/client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DaemonEvents } from '../../src/daemon/events.js';
 import { createIntakeGate } from '../../src/daemon/intake.js';
+import { createRepositoryParks } from '../../src/daemon/parking.js';
 import type { TaskOutcome } from '../../src/domain/outcome.js';
 import { FeedbackHandler } from '../../src/feedback/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -19,7 +20,7 @@ import { runTask } from '../../src/pipeline/run-task.js';
 import { PromptGenerator } from '../../src/prompt/index.js';
 import { startTaskApiServer, type TaskApiServer } from '../../src/task-api/node-server.js';
 import { STORED_ROW_CORPUS, type RowColumn } from '../corpus/stored-rows.js';
-import { agentRun, RecordingCodeHost, ScriptedAgent } from '../fakes/memory-ports.js';
+import { agentRun, FakeHealth, RecordingCodeHost, ScriptedAgent } from '../fakes/memory-ports.js';
 import { storeBackends, type StoreHarness } from './helpers/store-backends.js';
 
 const API_KEY = 'stored-rows-key-0123456789';
@@ -41,6 +42,7 @@ const BASE: Record<RowColumn, string | number | null> = {
 const rowId = (index: number, columns: { id?: string | number }) => String(columns.id ?? `row-${index}`);
 
 function pipelineDeps(store: TaskStore, agent: ScriptedAgent): PipelineDeps {
+  const events = new DaemonEvents();
   return {
     store,
     agent,
@@ -56,16 +58,19 @@ function pipelineDeps(store: TaskStore, agent: ScriptedAgent): PipelineDeps {
       maxRetryAfterMs: 60_000,
       random: () => 0.5,
     }),
-    events: new DaemonEvents(),
+    events,
     intake: createIntakeGate(),
     logger: silentLogger(),
     defaultRepository: '',
     policyFor: (repo) => policyForRepository(config, repo),
     branchFor: (id) => `codegen/task-${id}`,
     taskUrlFor: (id) => `https://tasks.example/tasks/${id}`,
-    wait: { initialMs: 1, maxMs: 2, backoff: 2, timeoutMs: 5_000, paused: 'resume' },
+    wait: { initialMs: 1, maxMs: 2, backoff: 2, paused: 'resume', probeTimeoutMs: 1_000 },
     leaseMs: 60_000,
-    onAuthError: () => undefined,
+    taskDeadlineMs: 3_600_000,
+    stepTimeoutMs: 60_000,
+    health: new FakeHealth(),
+    parks: createRepositoryParks({ events }),
   };
 }
 

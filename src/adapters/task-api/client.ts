@@ -6,9 +6,11 @@
  */
 import { got, type Method } from 'got';
 import { isDaemonError } from '../../domain/errors.js';
-import type { ClaimedTask, Lease, NewTask, PullRequestRef, Task, TaskStatus } from '../../domain/task.js';
+import type { ClaimedTask, Lease, NewTask, PullRequestRef, RunIntent, Task, TaskStatus } from '../../domain/task.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
+  AgentRunSighting,
+  SightingOutcome,
   ClaimOptions,
   CompletionReport,
   FailureReport,
@@ -27,6 +29,8 @@ import {
   parseCounts,
   parseLease,
   parseOk,
+  parseRunIntent,
+  parseSightingOutcome,
   parseTaskEnvelope,
   parseTaskList,
   parseTaskPage,
@@ -144,6 +148,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         limit,
         leaseMs,
         ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
+        ...(claim.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: claim.maxLeaseExpiries } : {}),
       };
       return send({ kind: 'claim', method: 'POST', path: 'tasks/claim', body, parse: parseClaims }, signal);
     },
@@ -151,6 +156,21 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
       const parse = (b: unknown) => parseLease((b as { lease?: unknown } | null)?.lease);
       const body = { token, leaseMs: clampToRange(leaseMs, TASK_API_LIMITS.leaseMs) };
       return send({ kind: 'write', method: 'POST', path: task(taskId, '/heartbeat'), body, taskId, parse }, signal);
+    },
+    async recordRunIntent(taskId: string, token: string, nonce: string, signal?: AbortSignal): Promise<RunIntent> {
+      const path = task(taskId, '/intent');
+      return send(
+        { kind: 'write', method: 'PUT', path, body: { token, nonce }, taskId, parse: parseRunIntent },
+        signal,
+      );
+    },
+    async noteAgentRun(taskId: string, sighting: AgentRunSighting, signal?: AbortSignal): Promise<SightingOutcome> {
+      const path = task(taskId, '/sightings');
+      // The run URL comes from Codegen: leave it out rather than have the whole sighting refused.
+      const url = fitUrl(sighting.url);
+      const { url: _given, ...rest } = sighting;
+      const body = { ...rest, ...(url !== undefined ? { url } : {}) };
+      return send({ kind: 'admin', method: 'POST', path, body, parse: parseSightingOutcome }, signal);
     },
     async recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }, signal?: AbortSignal) {
       const url = fitUrl(run.url);
@@ -195,6 +215,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         error: fitError(report.error),
         ...(report.retryAt !== undefined ? { retryAt: report.retryAt } : {}),
         ...(report.countAttempt !== undefined ? { countAttempt: report.countAttempt } : {}),
+        ...(report.dropRun ? { dropRun: true } : {}),
       };
       return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
     },

@@ -188,6 +188,52 @@ export const OTHER_ROUTE_CASES: CorpusRequest[] = [
   ),
   pr('an unknown field', { ...PR, merged: true }, 'merged'),
 
+  // PUT /tasks/:id/intent and POST /tasks/:id/sightings
+  ...each(
+    {
+      missing: undefined,
+      'too short': 'abc',
+      NUL: 'nonce-123\u0000',
+      escape: 'nonce-123\u001b[2J',
+      space: 'nonce 1234',
+    },
+    (label, v): CorpusRequest => ({
+      name: `intent: nonce ${label}`,
+      method: 'PUT',
+      path: '/tasks/$TASK/intent',
+      body: { token: '$TOKEN', nonce: v },
+      expect: bad('nonce'),
+    }),
+  ),
+  {
+    name: 'intent: no token',
+    method: 'PUT',
+    path: '/tasks/$TASK/intent',
+    body: { nonce: 'nonce-1234' },
+    expect: bad('token'),
+  },
+  ...each(
+    {
+      'runId 0': [{ runId: 0, state: 'live' }, 'runId'],
+      'runId text': [{ runId: '7', state: 'live' }, 'runId'],
+      'state unknown': [{ runId: 7, state: 'dead' }, 'state'],
+      'url with an escape': [{ runId: 7, state: 'live', url: 'https://codegen.com/7\u001b[2J' }, 'url'],
+      'intent with U+202E': [{ runId: 7, state: 'live', intent: 'nonce-\u202e1234' }, 'intent'],
+      'pr branch with a NUL': [
+        { runId: 7, state: 'succeeded', pr: { url: 'https://x/p/1', number: 1, branch: 'b\u0000' } },
+        'pr.branch',
+      ],
+      'an unknown field': [{ runId: 7, state: 'live', token: 'x' }, 'token'],
+    } as Record<string, [Record<string, unknown>, string]>,
+    (label, [body, field]): CorpusRequest => ({
+      name: `sightings: ${label}`,
+      method: 'POST',
+      path: '/tasks/$TASK/sightings',
+      body,
+      expect: bad(field),
+    }),
+  ),
+
   // POST /tasks/:id/feedback
   feedback('no feedback', {}, 'feedback'),
   feedback('feedback is text', { feedback: 'be brief' }, 'feedback'),
