@@ -20,9 +20,10 @@ import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
-import { trackStats, type ClientMetrics } from './daemon/stats.js';
+import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
+import { instrumentStore } from './adapters/instrument-store.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
@@ -124,6 +125,7 @@ export class CodegenClient {
     });
     this.parks = createRepositoryParks({ events: this.events, metrics: this.metricsRegistry });
     this.stats = trackStats(this.events, (m) => this.metricsRegistry.successRate.set(m.successRate / 100));
+    countRecoveries(this.events, this.metricsRegistry.tasksRecovered);
     this.events.on('intake_paused', () => this.gauges?.refreshIntake());
     this.events.on('intake_resumed', () => this.gauges?.refreshIntake());
     this.prManager = createPrManagerFacade({
@@ -178,7 +180,8 @@ export class CodegenClient {
       this.storeWhere = opened.where;
     }
     // Fenced writes are safe to repeat: a transient store failure is retried rather than failing the task.
-    this.store = withStoreRetries(store, { logger: this.logger });
+    // Requests are counted per attempt, inside the retries.
+    this.store = withStoreRetries(instrumentStore(store, this.metricsRegistry), { logger: this.logger });
     if (!this.dryRun) {
       const remote = await buildRemoteParts(this.config, {
         logger: this.logger,

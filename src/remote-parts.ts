@@ -12,6 +12,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost } from './pipeline/ports.js';
 import { createCodegenApi, createCodegenAuth, type CodegenAuth } from './adapters/codegen/index.js';
 import { createOctokit, createPullRequestManager } from './adapters/github/index.js';
+import { recordGitHubRequests } from './adapters/github/request-metrics.js';
 import Bottleneck from 'bottleneck';
 import { createCodegenGuard, redisClientOptions } from './resilience/index.js';
 import type { CircuitState, Guard } from './resilience/types.js';
@@ -75,6 +76,7 @@ export async function buildRemoteParts(
       logger: logger.child({ dependency: 'github' }),
       ...(githubRedis ? { redis: { connection: githubRedis, id: 'codegen-pr:github' } } : {}),
     });
+    recordGitHubRequests(octokit, deps.metrics);
     codeHost = createPullRequestManager({ octokit, logger: logger.child({ dependency: 'github' }) });
   }
 
