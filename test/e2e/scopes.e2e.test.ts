@@ -74,8 +74,10 @@ describe('failures scoped to a repository, a credential or a dependency', () => 
 
   it('a refused GitHub token pauses intake once, probes GitHub, and resumes when the token works again', async () => {
     const good = world.github.token;
+    const daemonEnv = env();
+    // The token the daemon holds was rotated on GitHub's side: the fake accepts only the new one.
     world.github.token = 'ghp_rotated_elsewhere';
-    const daemon = startDaemon(env());
+    const daemon = startDaemon(daemonEnv);
     await world.store.addTasks([{ id: 'token-1', title: 'Token trouble', description: 'd' }]);
     const probes = () => world.github.requests.filter((r) => r.path === '/rate_limit');
     // GitHub refuses the token: the daemon probes GET /rate_limit (and nothing else) until it works.
@@ -105,7 +107,8 @@ describe('failures scoped to a repository, a credential or a dependency', () => 
 
   it('a Codegen outage spends no attempts and fails no task: runs are waited on, new work is held back', async () => {
     world.codegen.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 6 }));
-    const daemon = startDaemon(env());
+    // The breaker opens during the outage and lets a trial through after BREAKER_RESET_MS.
+    const daemon = startDaemon(env({ BREAKER_RESET_MS: '500' }));
     await world.store.addTasks([
       { id: 'outage-1', title: 'During an outage', description: 'd' },
       { id: 'outage-2', title: 'During an outage', description: 'd' },
@@ -120,9 +123,19 @@ describe('failures scoped to a repository, a credential or a dependency', () => 
     world.codegen.setOutage(503);
     // Work that arrives during the outage is claimed, cannot create its run, and is handed back untouched.
     await world.store.addTasks([{ id: 'outage-3', title: 'Arrives mid-outage', description: 'd' }]);
+    // The outage is confirmed by a failed probe (intake paused for it), and lasts a few more probes.
+    const url = await daemon.httpUrl();
+    const paused = async () =>
+      ((await (await fetch(`${url}/status`)).json()) as { intake: { paused: Array<{ reason: string }> } }).intake
+        .paused;
+    await until(
+      async () => (await paused()).some((p) => p.reason === 'dependency:codegen'),
+      30_000,
+      () => describeTasks('outage-1', 'outage-3'),
+    );
     const hitsAt = world.codegen.outageHits;
     await until(
-      async () => world.codegen.outageHits >= hitsAt + 40,
+      async () => world.codegen.outageHits >= hitsAt + 3,
       30_000,
       () => describeTasks('outage-1', 'outage-3'),
     );
