@@ -59,6 +59,7 @@ export interface AppConfig {
     maxRetries: number;
     timeout: number;
     shutdownGraceMs: number;
+    shutdownSignalWindowMs: number;
     dryRun: boolean;
   };
   auth: { validateOnStartup: boolean; probeIntervalMs: number };

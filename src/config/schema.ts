@@ -311,6 +311,12 @@ export const schema = {
       default: 30_000,
       env: 'SHUTDOWN_GRACE_MS',
     },
+    shutdownSignalWindowMs: {
+      doc: 'Repeated SIGTERM/SIGINT within this many ms of the first count as one (orchestrators often send two); a later one exits at once.',
+      format: 'non-negative-int',
+      default: 5_000,
+      env: 'SHUTDOWN_SIGNAL_WINDOW_MS',
+    },
     dryRun: {
       doc: 'Generate and log prompts but call neither Codegen nor GitHub. Forced on when credentials are missing outside production.',
       format: Boolean,
