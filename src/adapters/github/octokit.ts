@@ -2,8 +2,9 @@
  * The one Octokit the daemon talks to GitHub through: @octokit/rest with the retry and throttling plugins (the
  * same pair the all-in-one `octokit` package uses), a per-attempt timeout, token or GitHub App auth, and a
  * logger adapter that never prints credentials. This is GitHub's resilience chokepoint: throttling spaces
- * writes and notifying requests as GitHub asks, retry covers 5xx, and rate limits are retried a bounded
- * number of times when the wait is short, else surfaced (the classifier turns them into retryable errors).
+ * writes and notifying requests as GitHub asks, retry covers 5xx, 408 and 425, and rate limits are retried a
+ * bounded number of times when the wait is short, else surfaced (the classifier turns them into retryable
+ * errors). No other 4xx is ever sent twice.
  */
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
@@ -34,6 +35,23 @@ function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
 }
 
 const GitHubOctokitClass = Octokit.plugin(requestTimeout, retry, throttling);
+
+/**
+ * 4xx statuses that asking again can turn into a success, and who does the asking: 408 (Request Timeout) and
+ * 425 (Too Early) by plugin-retry; 429 and GitHub's 403 rate limits by plugin-throttling, which reads the
+ * rate-limit headers. Every other 4xx (404, 406, 409, 415, 422, ...) is an answer about the request itself
+ * and is returned to the caller at once.
+ */
+const RETRIED_4XX: ReadonlySet<number> = new Set([408, 425]);
+
+/**
+ * plugin-retry retries every status >= 400 that is not listed in doNotRetry, so the list has to name every
+ * 4xx except RETRIED_4XX (its default names 7 of them: 406, 409, 415 ... were each sent 4 times). 429 is
+ * listed so throttling alone decides on it: one retry decision per request, not two layers multiplied.
+ */
+export const DO_NOT_RETRY: readonly number[] = Array.from({ length: 100 }, (_, i) => 400 + i).filter(
+  (status) => !RETRIED_4XX.has(status),
+);
 
 /** The Octokit type the GitHub adapter works with (the plugins add nothing the adapter calls). */
 export type GitHubOctokit = Octokit;
@@ -138,11 +156,12 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
     userAgent: options.userAgent ?? 'codegen-pr',
     log: octokitLog(logger),
     requestTimeoutMs: options.timeoutMs,
-    // 429 is left to the throttling plugin, which knows the rate-limit headers; retry handles 5xx and network.
+    // 429 and 403 rate limits are left to the throttling plugin, which knows the rate-limit headers; retry
+    // handles 5xx, network failures, per-attempt timeouts, 408 and 425.
     retry: {
       retries: options.retries ?? 3,
       retryAfterBaseValue: baseMs,
-      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      doNotRetry: [...DO_NOT_RETRY],
     },
     throttle: {
       ...(options.redis
