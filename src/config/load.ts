@@ -107,6 +107,9 @@ export interface AppConfig {
   rateLimits: {
     codegenCreatePerMinute: number;
     codegenRequestsPer30s: number;
+    /** Percent of each documented limit kept free (0-99). */
+    headroom: number;
+    replicas: number;
     redisUrl: string;
     maxRetryAfterMs: number;
   };

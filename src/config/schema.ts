@@ -53,6 +53,14 @@ convict.addFormats({
       }
     },
   },
+  percent: {
+    coerce: (value: string) => Number(value),
+    validate: (value: unknown) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 99) {
+        throw new Error(`must be a whole number of percent from 0 to 99, got ${String(value)}`);
+      }
+    },
+  },
   'non-negative-int': {
     coerce: (value: string) => Number(value),
     validate: (value: unknown) => {
@@ -582,6 +590,18 @@ export const schema = {
       format: 'positive-int',
       default: 60,
       env: 'CODEGEN_REQUESTS_PER_30S',
+    },
+    headroom: {
+      doc: 'Percent of each documented rate limit left unused as a margin: 10 turns 10 per minute into 9, spaced 6.67 s.',
+      format: 'percent',
+      default: 10,
+      env: 'RATE_LIMIT_HEADROOM',
+    },
+    replicas: {
+      doc: 'Replicas sharing the rate limits. Without Redis (or while it is unreachable) each uses 1/replicas of every limit.',
+      format: 'positive-int',
+      default: 1,
+      env: 'REPLICAS',
     },
     redisUrl: {
       doc: 'Redis URL; when set, rate-limit budgets are shared by every replica.',

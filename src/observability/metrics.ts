@@ -26,6 +26,8 @@ export interface Metrics {
   externalRequestDuration: Histogram<'dependency' | 'kind'>;
   rateLimited: Counter<'dependency'>;
   circuitState: Gauge<'dependency'>;
+  /** 1 while a dependency's rate limits are shared through Redis, 0 while this replica keeps its own share. */
+  rateLimiterShared: Gauge<'dependency'>;
   leaseLost: Counter;
   claimErrors: Counter;
   intakePaused: Gauge<'reason'>;
@@ -117,6 +119,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     circuitState: new Gauge({
       name: 'codegen_pr_circuit_state',
       help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['dependency'],
+      registers,
+    }),
+    rateLimiterShared: new Gauge({
+      name: 'codegen_pr_rate_limiter_shared',
+      help: 'Rate limits per dependency: 1 shared with every replica through Redis, 0 local (1/replicas of each).',
       labelNames: ['dependency'],
       registers,
     }),
