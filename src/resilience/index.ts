@@ -4,6 +4,7 @@
  */
 export { createGuard, createCodegenGuard, codegenBudgets, type GuardOptions } from './guard.js';
 export { spacedBudget, replicaShare, type Budget } from './budgets.js';
+export { createGitHubPacing, githubPacingBudgets, type GitHubPacingKind } from './github-pacing.js';
 export {
   createLimiter,
   budgetId,

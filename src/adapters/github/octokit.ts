@@ -14,6 +14,7 @@ import type { Octokit as CoreOctokit } from '@octokit/core';
 import type { OctokitOptions } from '@octokit/core/types';
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
+import type { Limiter } from '../../resilience/limiter.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();
@@ -34,7 +35,35 @@ function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
   });
 }
 
-const GitHubOctokitClass = Octokit.plugin(requestTimeout, retry, throttling);
+/** The signal the caller passed with a request (the per-attempt one is written over it by requestTimeout). */
+function callerSignal(endpoint: { request?: unknown }): AbortSignal | undefined {
+  const req = (endpoint.request ?? {}) as { signal?: AbortSignal };
+  return callerSignals.has(req) ? callerSignals.get(req) : req.signal;
+}
+
+/**
+ * Space every attempt of a write (and of a write that notifies people) through the `pacing` limiter, shared
+ * by every replica through Redis. It sits inside plugin-retry, so a retried write waits its turn like any
+ * other, and a caller that aborts while waiting leaves at once.
+ */
+function sharedPacing(octokit: CoreOctokit, options: OctokitOptions): void {
+  const pacing = options.pacing as Limiter | undefined;
+  if (!pacing) return;
+  octokit.hook.wrap('request', async (request, endpoint) => {
+    const method = String(endpoint.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'HEAD') {
+      const signal = callerSignal(endpoint);
+      const { pathname } = new URL(String(endpoint.url), 'http://github.test');
+      await pacing.schedule('write', async () => undefined, signal);
+      if (throttling.triggersNotification(pathname)) {
+        await pacing.schedule('notifications', async () => undefined, signal);
+      }
+    }
+    return request(endpoint);
+  });
+}
+
+const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, retry, throttling);
 
 /**
  * 4xx statuses that asking again can turn into a success, and who does the asking: 408 (Request Timeout) and
@@ -84,7 +113,16 @@ export interface CreateOctokitOptions {
   rateLimitRetries?: number;
   /** Longest rate-limit wait worth sitting out inside one request. Default 60 s. */
   maxRateLimitWaitMs?: number;
-  /** Share the write and notification spacing across replicas through Redis. The caller owns the connection. */
+  /**
+   * Write and notification spacing shared by every replica (createGitHubPacing): it falls back to local
+   * spacing while Redis is unreachable. With it, Octokit's own throttling groups stay in this process.
+   */
+  pacing?: Limiter;
+  /**
+   * Deprecated, use `pacing`: share the spacing through bottleneck's Redis clustering, which waits for ever
+   * (every GitHub write with it) while Redis is unreachable. Ignored when `pacing` is given. The caller owns
+   * the connection.
+   */
   redis?: { connection: Bottleneck.IORedisConnection | Bottleneck.RedisConnection; id?: string };
   userAgent?: string;
 }
@@ -118,15 +156,18 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
   const maxWaitMs = options.maxRateLimitWaitMs ?? 60_000;
   // The plugin's own groups are module-wide (the first Octokit's settings, and its Redis connection, would
   // stick for every later one); it takes `throttle.<group> ?? its own`, so pass all five, shaped as its are.
-  const common = { timeout: 2 * 60_000, ...(options.redis ? { connection: options.redis.connection } : {}) };
+  const redis = options.pacing ? undefined : options.redis;
+  const common = { timeout: 2 * 60_000, ...(redis ? { connection: redis.connection } : {}) };
   const group = (name: string, settings: Bottleneck.ConstructorOptions) =>
     new Bottleneck.Group({ id: `codegen-pr-github-${name}`, ...settings, ...common });
+  // With `pacing` the spacing is done there; these groups then only keep writes one at a time in this process.
+  const paced = (minTime: number) => (options.pacing ? 0 : minTime);
   const groups = {
     global: group('global', { maxConcurrent: 10 }),
     auth: group('auth', { maxConcurrent: 1 }),
     search: group('search', { maxConcurrent: 1, minTime: 2000 }),
-    write: group('write', { maxConcurrent: 1, minTime: options.writeMinTimeMs }),
-    notifications: group('notifications', { maxConcurrent: 1, minTime: options.notificationMinTimeMs }),
+    write: group('write', { maxConcurrent: 1, minTime: paced(options.writeMinTimeMs) }),
+    notifications: group('notifications', { maxConcurrent: 1, minTime: paced(options.notificationMinTimeMs) }),
   };
 
   const onLimit =
@@ -163,10 +204,9 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
       retryAfterBaseValue: baseMs,
       doNotRetry: [...DO_NOT_RETRY],
     },
+    ...(options.pacing ? { pacing: options.pacing } : {}),
     throttle: {
-      ...(options.redis
-        ? { connection: options.redis.connection, Bottleneck, id: options.redis.id ?? 'codegen-pr' }
-        : {}),
+      ...(redis ? { connection: redis.connection, Bottleneck, id: redis.id ?? 'codegen-pr' } : {}),
       retryAfterBaseValue: baseMs,
       ...groups,
       onRateLimit: onLimit('primary'),
