@@ -175,9 +175,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
 
   // While shared, a PING that goes unanswered (a server that accepts bytes but never replies raises no error)
   // switches to local; while local, one that is answered starts the way back.
+  let probing = false;
   const probe = link
     ? setInterval(() => {
-        void link.probe().then((answered) => (answered ? goShared() : goLocal()));
+        if (probing) return; // a PING still waiting for its answer (or its timeout) says enough
+        probing = true;
+        void link
+          .probe()
+          .then((answered) => (answered ? goShared() : goLocal()))
+          .finally(() => (probing = false));
       }, options.redisProbeIntervalMs ?? 2_000)
     : undefined;
   probe?.unref();
@@ -254,6 +260,12 @@ function retire(lane: Lane): void {
     .stop({ dropWaitingJobs: true })
     .catch(() => undefined)
     .finally(() => disconnectLane(lane));
+  // A lane retired before Redis ever answered finishes setting itself up (heartbeat, subscriptions) once it
+  // does; take that down again then.
+  lane.bottleneck.ready().then(
+    () => disconnectLane(lane),
+    () => undefined,
+  );
 }
 
 function bottleneckSettings(
