@@ -1,5 +1,9 @@
 # codegen-pr: the daemon (and the Task API) as a container.
-# Build: docker build -t codegen-pr .   Run: docker run --env-file .env -p 9464:9464 codegen-pr
+# Build: docker build -t codegen-pr .
+# Run:   docker run --env-file .env -p 9464:9464 codegen-pr               (the daemon; CMD run)
+#        docker run --env-file .env -p 8787:8787 codegen-pr task-api      (the Task API)
+# Stop with at least SHUTDOWN_GRACE_MS + 15 s of grace (production: 120 s), e.g. `docker stop -t 150`:
+# Docker's default of 10 s kills tasks mid-flight (they are re-claimed from their checkpoint, but late).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,16 +13,24 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-bookworm-slim
+# tini is PID 1: it forwards SIGTERM to node (which drains and exits) and reaps zombies; no `--init` needed.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+COPY deploy/docker/healthcheck.mjs /app/healthcheck.mjs
 # The embedded PGlite store (used only when neither CLOUDFLARE_API_URL nor DATABASE_URL is set) lives here.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-EXPOSE 9464
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/src/main.js"]
+# 9464: the daemon's /metrics, /healthz, /readyz, /status. 8787: the Task API (command task-api).
+EXPOSE 9464 8787
+# Probes the endpoint of whichever command runs: /healthz on PORT for `run`, /health on TASK_API_PORT for
+# `task-api` (its other routes answer 401 without a token).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js"]
 CMD ["run"]

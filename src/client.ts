@@ -13,12 +13,17 @@ import type { TaskOutcome } from './domain/outcome.js';
 import { LeaseLostError } from './daemon/lease-keeper.js';
 import { DaemonEvents, type DaemonEventMap, type DaemonEventName } from './daemon/events.js';
 import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
-import { createPool, type Pool } from './daemon/pool.js';
+import { createPool, type Pool, type Slot } from './daemon/pool.js';
+import { createDependencyHealth, type DependencyHealth } from './daemon/health.js';
+import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
+import { createReconciler, type Reconciler } from './daemon/reconciler.js';
+import { withStoreRetries } from './adapters/task-store/retrying-store.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
-import { trackStats, type ClientMetrics } from './daemon/stats.js';
+import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
+import { instrumentStore } from './adapters/instrument-store.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
@@ -67,7 +72,10 @@ export class CodegenClient {
   private readonly events: DaemonEvents;
   private readonly intake: IntakeGate;
   private readonly pool: Pool;
+  private readonly parks: RepositoryParks;
   private readonly stats: () => ClientMetrics;
+  private health?: DependencyHealth;
+  private reconciler?: Reconciler;
   private storeKind: StoreKind | 'custom' = 'custom';
   private storeWhere = '';
   private store?: TaskStore;
@@ -112,8 +120,12 @@ export class CodegenClient {
     this.feedbackHandler = new FeedbackHandler(this.config.feedbackHandler, {
       maxRetries: this.config.processing.maxRetries,
       maxRetryAfterMs: this.config.rateLimits.maxRetryAfterMs,
+      outageRetryMs: this.config.processing.outageRetryMs,
+      repositoryParkMs: this.config.processing.repositoryParkMs,
     });
+    this.parks = createRepositoryParks({ events: this.events, metrics: this.metricsRegistry });
     this.stats = trackStats(this.events, (m) => this.metricsRegistry.successRate.set(m.successRate / 100));
+    countRecoveries(this.events, this.metricsRegistry.tasksRecovered);
     this.events.on('intake_paused', () => this.gauges?.refreshIntake());
     this.events.on('intake_resumed', () => this.gauges?.refreshIntake());
     this.prManager = createPrManagerFacade({
@@ -159,22 +171,41 @@ export class CodegenClient {
   /** Opens the task store, builds the Codegen and GitHub adapters and validates the Codegen token. */
   async initialize(): Promise<void> {
     if (this.initialized) return;
-    if (this.options.store) this.store = this.options.store;
+    let store: TaskStore;
+    if (this.options.store) store = this.options.store;
     else {
       const opened = await openTaskStore(this.config, { logger: this.logger });
-      this.store = opened.store;
+      store = opened.store;
       this.storeKind = opened.kind;
       this.storeWhere = opened.where;
     }
+    // Fenced writes are safe to repeat: a transient store failure is retried rather than failing the task.
+    // Requests are counted per attempt, inside the retries.
+    this.store = withStoreRetries(instrumentStore(store, this.metricsRegistry), { logger: this.logger });
     if (!this.dryRun) {
-      this.remote = await buildRemoteParts(this.config, {
+      const remote = await buildRemoteParts(this.config, {
         logger: this.logger,
         metrics: this.metricsRegistry,
         events: this.events,
-        intake: this.intake,
         ...(this.options.agent ? { agent: this.options.agent } : {}),
         ...(this.options.codeHost ? { codeHost: this.options.codeHost } : {}),
       });
+      this.remote = remote;
+      this.health = createDependencyHealth({
+        probes: {
+          // The Codegen probe goes through the token tracker, so the seed's auth status follows it.
+          codegen: async (signal) =>
+            void (remote.auth ? await remote.auth.validate(signal) : await remote.agent.whoAmI(signal)),
+          github: (signal) => remote.codeHost.probe(signal),
+          'task-store': (signal) => store.ping(signal),
+        },
+        intake: this.intake,
+        events: this.events,
+        logger: this.logger,
+        metrics: this.metricsRegistry,
+        ...this.config.health,
+      });
+      if (remote.startupAuthError) await this.health.assess(remote.startupAuthError);
     } else {
       this.logger.warn(
         { missing: missingCredentials(this.config) },
@@ -221,8 +252,9 @@ export class CodegenClient {
       pollIntervalMs: this.config.processing.pollInterval,
       leaseMs: this.config.taskStore.leaseMs,
       pollFactor: () => this.applyIntakeAdvice(),
-      startTask: (claim) => {
-        this.startClaim(claim).catch((err: unknown) =>
+      maxLeaseExpiries: this.config.processing.maxLeaseExpiries,
+      startTask: (claim, slot) => {
+        this.startClaim(claim, slot).catch((err: unknown) =>
           this.logger.error({ err, taskId: claim.task.id }, 'task crashed'),
         );
       },
@@ -231,6 +263,18 @@ export class CodegenClient {
       source: this.storeKind,
     });
     this.scheduler.start();
+    if (this.remote && this.config.reconcile.intervalMs > 0) {
+      this.reconciler ??= createReconciler({
+        agent: this.remote.agent,
+        store: this.requireStore(),
+        logger: this.logger,
+        events: this.events,
+        metrics: this.metricsRegistry,
+        intervalMs: this.config.reconcile.intervalMs,
+        maxPages: this.config.reconcile.maxPages,
+      });
+      this.reconciler.start();
+    }
   }
 
   /**
@@ -238,13 +282,13 @@ export class CodegenClient {
    * expired (a stalled event loop, a slow store) and it claimed the task again, the older job is stale; it is
    * aborted as having lost its lease and the new claim goes on from the checkpoint.
    */
-  private startClaim(claim: ClaimedTask, deps = this.pipeline()): Promise<TaskOutcome> {
+  private startClaim(claim: ClaimedTask, slot: Slot, deps = this.pipeline()): Promise<TaskOutcome> {
     for (const id of this.pool.activeIds()) {
       if (id.startsWith(`${claim.task.id}#`))
         this.pool.abort(id, new LeaseLostError(`task ${claim.task.id} was claimed again`));
     }
     return new Promise((resolve, reject) => {
-      this.pool.start({
+      slot.start({
         id: `${claim.task.id}#${claim.lease.token}`,
         run: (signal) => runTask(claim, deps, signal).then(resolve, reject),
       });
@@ -268,14 +312,24 @@ export class CodegenClient {
       const prompt = options.prompt ?? this.promptGenerator.render(task, { attempt: task.attempts + 1 }).content;
       return { ...toProcessResult(task), success: false, dryRun: true, prompt };
     }
-    await this.pool.waitForFreeSlot();
-    const [claim] = await store.claimTasks({
-      worker: this.worker,
-      limit: 1,
-      leaseMs: this.config.taskStore.leaseMs,
-      taskIds: [id],
-    });
+    // A slot first, then the claim: a claimed task always has somewhere to run.
+    const slot = await this.pool.acquire();
+    let claim: ClaimedTask | undefined;
+    const claimedAt = Date.now();
+    try {
+      [claim] = await store.claimTasks({
+        worker: this.worker,
+        limit: 1,
+        leaseMs: this.config.taskStore.leaseMs,
+        taskIds: [id],
+        maxLeaseExpiries: this.config.processing.maxLeaseExpiries,
+      });
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
     if (!claim) {
+      slot.release();
       const current = await store.getTask(id);
       return {
         ...toProcessResult(current ?? task),
@@ -287,7 +341,7 @@ export class CodegenClient {
         },
       };
     }
-    const outcome = await this.startClaim(claim, this.pipeline(options.prompt));
+    const outcome = await this.startClaim({ ...claim, claimedAt }, slot, this.pipeline(options.prompt));
     const after = (await store.getTask(id)) ?? task;
     return toProcessResult(after, outcome);
   }
@@ -329,6 +383,8 @@ export class CodegenClient {
       activeTaskIds: this.pool.activeIds().map((id) => id.split('#')[0]),
       concurrency: this.pool.size,
       intake: { open: this.intake.isOpen(), paused: this.intake.reasons() },
+      outages: this.health?.outages() ?? [],
+      parkedRepositories: this.parks.list().map((p) => ({ ...p, until: new Date(p.until).toISOString() })),
       store: { kind: this.storeKind, where: this.storeWhere, depth: this.gauges?.depth() ?? {} },
       circuits: this.remote?.circuits() ?? {},
       lastPollAt: this.scheduler?.lastPollAt(),
@@ -369,6 +425,7 @@ export class CodegenClient {
 
   private async doShutdown(graceMs: number): Promise<void> {
     this.intake.pause('shutdown');
+    this.reconciler?.stop();
     await this.scheduler?.stop();
     await this.dryRunLoop?.stop();
     const idle = await this.pool.waitIdle(graceMs);
@@ -379,6 +436,8 @@ export class CodegenClient {
     }
     this.events.emit('shutdown', { graceful: idle });
     this.gauges?.stop();
+    this.reconciler?.stop();
+    this.health?.stop();
     await this.remote?.close();
     if (!this.options.store) await this.store?.close();
     this.logger.info({ graceful: idle }, 'codegen-pr stopped');
@@ -397,7 +456,8 @@ export class CodegenClient {
       intake: this.intake,
       logger: this.logger,
       metrics: this.metricsRegistry,
-      onAuthError: (err) => remote.reportAuthFailure(err),
+      health: this.requireHealth(),
+      parks: this.parks,
       ...(promptOverride !== undefined ? { promptOverride } : {}),
     });
   }
@@ -416,6 +476,11 @@ export class CodegenClient {
       }
     }
     return advice.pollFactor;
+  }
+
+  private requireHealth(): DependencyHealth {
+    if (!this.health) throw new DaemonError('not initialized', { code: 'not-initialized', category: 'configuration' });
+    return this.health;
   }
 
   private requireStore(): TaskStore {

@@ -1,18 +1,18 @@
 /**
  * Builds the parts that talk to Codegen and GitHub, each behind its own guard (rate limits, breaker, retry,
- * timeout), and ties Codegen authentication failures to the intake gate: a refused token pauses intake until a
- * probe succeeds. Used only by CodegenClient (the composition root).
+ * timeout), and the Codegen token tracker (the seed's auth status). Pausing intake while a token is refused is
+ * the dependency health monitor's job. Used only by CodegenClient (the composition root).
  */
 import type { AppConfig } from './config/load.js';
 import type { DaemonError } from './domain/errors.js';
 import { toDaemonError } from './domain/errors.js';
 import type { DaemonEvents } from './daemon/events.js';
-import type { IntakeGate } from './daemon/intake.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost } from './pipeline/ports.js';
 import { createCodegenApi, createCodegenAuth, type CodegenAuth } from './adapters/codegen/index.js';
 import { createOctokit, createPullRequestManager } from './adapters/github/index.js';
+import { recordGitHubRequests } from './adapters/github/request-metrics.js';
 import Bottleneck from 'bottleneck';
 import { createCodegenGuard, redisClientOptions } from './resilience/index.js';
 import type { CircuitState, Guard } from './resilience/types.js';
@@ -22,6 +22,8 @@ export interface RemoteParts {
   codeHost: CodeHost;
   auth?: CodegenAuth;
   reportAuthFailure(error: DaemonError): void;
+  /** The Codegen token was refused at startup: the caller hands this to the health monitor. */
+  startupAuthError?: DaemonError;
   circuits(): Record<string, CircuitState>;
   close(): Promise<void>;
 }
@@ -32,12 +34,11 @@ export async function buildRemoteParts(
     logger: Logger;
     metrics: Metrics;
     events: DaemonEvents;
-    intake: IntakeGate;
     agent?: AgentApi;
     codeHost?: CodeHost;
   },
 ): Promise<RemoteParts> {
-  const { logger, events, intake } = deps;
+  const { logger, events } = deps;
   const guards: Guard[] = [];
   let agent = deps.agent;
   if (!agent) {
@@ -75,6 +76,7 @@ export async function buildRemoteParts(
       logger: logger.child({ dependency: 'github' }),
       ...(githubRedis ? { redis: { connection: githubRedis, id: 'codegen-pr:github' } } : {}),
     });
+    recordGitHubRequests(octokit, deps.metrics);
     codeHost = createPullRequestManager({ octokit, logger: logger.child({ dependency: 'github' }) });
   }
 
@@ -84,27 +86,29 @@ export async function buildRemoteParts(
     probeIntervalMs: config.auth.probeIntervalMs,
     logger: logger.child({ component: 'auth' }),
   });
+  // Pausing intake for a refused token is the dependency health monitor's job (credential:codegen); the
+  // tracker keeps the seed's auth status and events.
   auth.on('auth_error', ({ error }) => {
-    if (intake.pause('authentication')) events.emit('intake_paused', { reason: 'authentication' });
     events.emit('auth_error', { dependency: 'codegen', code: error.code, message: error.message });
   });
   auth.on('auth_restored', () => {
-    if (intake.resume('authentication')) events.emit('intake_resumed', { reason: 'authentication' });
     events.emit('auth_restored', { dependency: 'codegen' });
   });
 
+  let startupAuthError: DaemonError | undefined;
   if (config.auth.validateOnStartup) {
     try {
       const me = await auth.validate();
       logger.info({ codegenUser: me.username ?? me.userId, orgId: config.codegen.orgId }, 'Codegen token accepted');
     } catch (raw) {
       const err = toDaemonError(raw);
-      if (err.category === 'authentication') auth.reportFailure(err);
+      if (err.category === 'authentication') startupAuthError = err;
       else logger.warn({ err }, 'could not check the Codegen token at startup; going on');
     }
   }
 
   return {
+    ...(startupAuthError ? { startupAuthError } : {}),
     agent,
     codeHost: codeHost as CodeHost,
     auth,

@@ -4,7 +4,7 @@
  * runs on a real local store with nothing to set up.
  */
 import type { AppConfig } from '../config/load.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, redactUrl } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
 import type { Guard } from '../resilience/types.js';
@@ -41,7 +41,8 @@ export async function openTaskStore(
         logger: deps.logger,
         ...(deps.guard ? { guard: deps.guard } : {}),
       });
-      return { store, kind, where: baseUrl };
+      // `where` is logged and shown in /status: never the user:password a URL may carry.
+      return { store, kind, where: redactUrl(baseUrl) };
     }
     case 'postgres': {
       const { databaseUrl } = config.taskStore;

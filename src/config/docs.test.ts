@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { envTable, listOptions } from './docs.js';
+import { LIST_SYNTAX } from './format-kit.js';
+import { schemaLeaves } from './validate.js';
 
 /** Cells of a Markdown table, trimmed, so column padding (prettier aligns tables) does not matter. */
 function cells(table: string): string[][] {
@@ -50,5 +52,24 @@ describe('configuration docs', () => {
         'CODEGEN_ORG_ID',
       ]),
     );
+  });
+
+  it('gives every key a bounded, strict format and says what it accepts', () => {
+    // Built-in constructors read loosely (Number takes NaN) and the old names have no upper bound.
+    const loose = schemaLeaves()
+      .filter(({ spec }) => !Array.isArray(spec.format))
+      .filter(
+        ({ spec }) =>
+          typeof spec.format !== 'string' || ['positive-int', 'non-negative-int', 'string-list'].includes(spec.format),
+      )
+      .map(({ key }) => key);
+    expect(loose).toEqual([]);
+    for (const option of listOptions()) expect(option.accepts.length).toBeGreaterThan(5);
+  });
+
+  it('documents every list one way', () => {
+    const lists = listOptions().filter((o) => Array.isArray(o.default));
+    expect(lists.map((o) => o.env)).toEqual(['PR_ASSIGNEES', 'PR_REVIEWERS', 'PR_TEAM_REVIEWERS', 'PR_LABELS']);
+    for (const option of lists) expect(option.accepts).toContain(LIST_SYNTAX);
   });
 });

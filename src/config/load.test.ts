@@ -85,3 +85,105 @@ describe('loadConfig', () => {
     expect(c.codegen.orgId).toBe('7');
   });
 });
+
+function refusal(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig: files', () => {
+  const repoConfig = path.resolve('config');
+
+  it.each(['development', 'test', 'production'])('loads the shipped config files for NODE_ENV=%s', (nodeEnv) => {
+    const c = loadConfig({ env: { NODE_ENV: nodeEnv }, dotenvPath: false, configDir: repoConfig });
+    expect(c.env).toBe(nodeEnv);
+  });
+
+  it('reads a template choice and per-repository overrides from a file, key by key', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'mine.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        promptGenerator: { templates: { feature: 'bugfix_template' } },
+        github: { repositories: { 'acme/widgets': { reviewers: ['alice'], draft: true } } },
+      }),
+    );
+    const c = loadConfig({ env: { CODEGEN_PR_CONFIG: file }, ...noFiles });
+    expect(c.promptGenerator.templates).toEqual({
+      feature: 'bugfix_template',
+      bugfix: 'bugfix_template',
+      refactor: 'refactor_template',
+      documentation: 'docs_template',
+      test: 'test_template',
+      default: 'default_template',
+    });
+    expect(c.github.repositories).toEqual({ 'acme/widgets': { reviewers: ['alice'], draft: true } });
+  });
+
+  it('names a broken config/<env>.json by path without quoting it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    writeFileSync(path.join(dir, 'test.json'), '{"log": {"level": "warn"},\n  "token": ghp_inline_secret }');
+    const error = refusal(() => loadConfig({ env: { NODE_ENV: 'test' }, dotenvPath: false, configDir: dir }));
+    expect(error.message).toContain(`config file "${path.join(dir, 'test.json')}" is not valid JSON`);
+    expect(error.message).not.toContain('ghp_inline_secret');
+  });
+
+  it('names an unreadable .env by path', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const error = refusal(() => loadConfig({ env: {}, configDir: '/nonexistent', dotenvPath: dir }));
+    expect(error.message).toContain(`.env file "${dir}" is not a regular file`);
+  });
+
+  it('refuses an unknown key in code overrides', () => {
+    const overrides = { processing: { pollIntervalMs: 5 } } as never;
+    const error = refusal(() => loadConfig({ env: {}, ...noFiles, overrides }));
+    expect(error.issues.map((i) => i.key)).toEqual(['processing.pollIntervalMs']);
+    expect(error.message).toContain('in code overrides');
+  });
+});
+
+describe('loadConfig: values', () => {
+  it('reads lists as JSON arrays or comma-separated, the same way', () => {
+    const json = loadConfig({ env: { PR_REVIEWERS: '["a","b"]', PR_LABELS: '["needs review", "bot"]' }, ...noFiles });
+    const csv = loadConfig({ env: { PR_REVIEWERS: 'a, b', PR_LABELS: 'needs review,bot' }, ...noFiles });
+    expect(json.prManager.pr.defaultReviewers).toEqual(['a', 'b']);
+    expect(csv.prManager.pr).toMatchObject({ defaultReviewers: ['a', 'b'], labels: ['needs review', 'bot'] });
+    expect(json.prManager.pr.labels).toEqual(['needs review', 'bot']);
+  });
+
+  it('reads the six PROMPT_TEMPLATE_* variables', () => {
+    const c = loadConfig({ env: { PROMPT_TEMPLATE_TEST: 'feature_template' }, ...noFiles });
+    expect(c.promptGenerator.templates.test).toBe('feature_template');
+    expect(c.promptGenerator.templates.feature).toBe('feature_template');
+  });
+
+  it('reports every bad value at once, one line each, in schema order', () => {
+    const error = refusal(() =>
+      loadConfig({ env: { DRY_RUN: 'maybe', POLL_INTERVAL_MS: '0', HOST: 'garbage' }, ...noFiles }),
+    );
+    expect(error.issues.map((i) => i.env)).toEqual(['POLL_INTERVAL_MS', 'DRY_RUN', 'HOST']);
+    expect(error.message.split('\n')).toHaveLength(4);
+  });
+
+  it('accepts the Task API limits exactly at their bounds', () => {
+    const c = loadConfig({
+      env: {
+        CLOUDFLARE_API_URL: 'http://127.0.0.1:1',
+        BATCH_SIZE: '100',
+        CONCURRENCY: '100',
+        TASK_LEASE_MS: '3600000',
+      },
+      ...noFiles,
+    });
+    expect(c.processing).toMatchObject({ batchSize: 100, concurrency: 100 });
+    // Off the Task API (PostgreSQL or PGlite) the daemon's own, wider limits apply.
+    const local = loadConfig({ env: { BATCH_SIZE: '500', TASK_LEASE_MS: '2147483647' }, ...noFiles });
+    expect(local.taskStore.leaseMs).toBe(2_147_483_647);
+  });
+});

@@ -2,11 +2,20 @@
  * Loading and validating configuration. The only module that reads the environment; it takes `env` so tests
  * pass their own. Bad configuration throws ConfigError, which the CLI turns into exit code 78 (EX_CONFIG).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import convict from 'convict';
-import dotenv from 'dotenv';
+import { parseConfigJson, readConfigFile, withDotenv, type FileLabel } from './files.js';
+import { registerFormats } from './formats.js';
+import { configErrorFrom, type ConfigIssue } from './issues.js';
+import { checkPromptSettings } from './prompt-checks.js';
+import { checkRelations } from './relations.js';
 import { schema } from './schema.js';
+import { checkValues, flattenAgainstSchema } from './validate.js';
+
+export { ConfigError, type ConfigIssue } from './issues.js';
+export { redactConfig, redactUrl } from './redact.js';
+
+const NODE_ENVS: readonly string[] = schema.env.format;
 
 export interface RepoOverride {
   labels?: string[];
@@ -58,10 +67,16 @@ export interface AppConfig {
     concurrency: number;
     maxRetries: number;
     timeout: number;
+    taskDeadlineMs: number;
+    maxLeaseExpiries: number;
+    repositoryParkMs: number;
+    outageRetryMs: number;
     shutdownGraceMs: number;
     shutdownSignalWindowMs: number;
     dryRun: boolean;
   };
+  health: { probeIntervalMs: number; maxProbeIntervalMs: number; probeTimeoutMs: number };
+  reconcile: { intervalMs: number; maxPages: number };
   auth: { validateOnStartup: boolean; probeIntervalMs: number };
   promptGenerator: {
     templates: Record<'feature' | 'bugfix' | 'refactor' | 'documentation' | 'test' | 'default', string>;
@@ -125,13 +140,6 @@ export type DeepPartial<T> = {
   [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
 };
 
-/** Configuration that cannot start the daemon. The message names the key and what to set. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  /** sysexits.h EX_CONFIG */
-  readonly exitCode = 78;
-}
-
 export interface LoadOptions {
   /** Environment to read; defaults to process.env. Not modified. */
   env?: NodeJS.ProcessEnv;
@@ -143,87 +151,79 @@ export interface LoadOptions {
   overrides?: DeepPartial<AppConfig>;
 }
 
-/** Schema paths to env var names, for messages that say what to set. */
-function envNameFor(key: string): string | undefined {
-  let node: unknown = schema;
-  for (const part of key.split('.')) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
+/** The files read before the environment, lowest precedence first; only CODEGEN_PR_CONFIG must exist. */
+function configFiles(configDir: string, nodeEnv: unknown, env: NodeJS.ProcessEnv): [string, FileLabel][] {
+  const files: [string, FileLabel][] = [
+    [path.join(configDir, 'default.json'), { label: 'config file', required: false }],
+  ];
+  // An unknown NODE_ENV is refused by name below; it must not pick a file such as "../x.json".
+  if (typeof nodeEnv === 'string' && NODE_ENVS.includes(nodeEnv)) {
+    files.push([path.join(configDir, `${nodeEnv}.json`), { label: 'config file', required: false }]);
   }
-  const env = (node as { env?: string } | undefined)?.env;
-  return typeof env === 'string' ? env : undefined;
+  // An empty value (a blank line copied from .env.example) names no file.
+  if (env.CODEGEN_PR_CONFIG !== undefined && env.CODEGEN_PR_CONFIG !== '') {
+    const label = { label: 'CODEGEN_PR_CONFIG', env: 'CODEGEN_PR_CONFIG', required: true };
+    files.push([path.resolve(env.CODEGEN_PR_CONFIG), label]);
+  }
+  return files;
 }
 
-/** Turn convict's multi-line validation message into lines that each name the key and the env var to set. */
-function explain(message: string): string {
-  return message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .map((line) => {
-      const unknown = /^configuration param '([^']+)' not declared in the schema/.exec(line);
-      if (unknown) return `unknown configuration key "${unknown[1]}": remove it or fix its spelling`;
-      const bad = /^([A-Za-z0-9_.]+): (.*)$/.exec(line);
-      if (bad && bad[1] && bad[2]) {
-        const env = envNameFor(bad[1]);
-        return `${bad[1]}${env ? ` (env ${env})` : ''}: ${bad[2].replace(/: value was ".*"$/, '')}`;
-      }
-      return line;
-    })
-    .join('\n');
+/** The one convict method apply() needs, untyped: keys come from the schema walk, not from literals. */
+interface Settable {
+  set(key: string, value: unknown): unknown;
 }
 
-function readDotenv(file: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!existsSync(file)) return env;
-  const parsed = dotenv.parse(readFileSync(file));
-  // Real environment wins over .env, as users expect.
-  return { ...parsed, ...env };
+/** Sets every known key of `object` on `config`, returning issues for the keys the schema does not have. */
+function apply(config: Settable, object: Record<string, unknown>, source: string): ConfigIssue[] {
+  const { entries, issues } = flattenAgainstSchema(object, source);
+  // Whole values, key by key: convict would walk into the per-repository map's "owner/repo" keys otherwise.
+  for (const [key, value] of entries) config.set(key, value);
+  return issues;
 }
 
+/**
+ * Loads and checks the configuration: defaults, config/default.json, config/<NODE_ENV>.json, the file named by
+ * CODEGEN_PR_CONFIG, code overrides, then the environment (.env filling in what it lacks). Every value is
+ * checked against its format, then the rules between keys and the prompt templates; any problem throws one
+ * ConfigError listing each key, its variable and what to set (exit code 78).
+ */
 export function loadConfig(options: LoadOptions = {}): AppConfig {
+  registerFormats();
   let env = { ...(options.env ?? process.env) };
-  if (options.dotenvPath !== false) env = readDotenv(path.resolve(options.dotenvPath ?? '.env'), env);
-
+  const issues: ConfigIssue[] = [];
+  if (options.dotenvPath !== false) {
+    const read = withDotenv(path.resolve(options.dotenvPath ?? '.env'), env);
+    env = read.env;
+    if (read.issue) issues.push(read.issue);
+  }
   const config = convict(schema, { env, args: [] });
   const configDir = options.configDir ?? path.resolve('config');
-  const files = [path.join(configDir, 'default.json'), path.join(configDir, `${config.get('env')}.json`)];
-  if (env.CODEGEN_PR_CONFIG) files.push(path.resolve(env.CODEGEN_PR_CONFIG));
-  try {
-    for (const file of files) if (existsSync(file)) config.loadFile(file);
-    // convict re-applies the environment after every load, so env vars win over files and code overrides.
-    if (options.overrides) {
-      // convict walks objects it is given key by key into the schema, and "owner/repo" keys are not schema keys:
-      // the per-repository map is set as one value instead.
-      const { github, ...rest } = options.overrides;
-      const { repositories, ...githubRest } = github ?? {};
-      config.load({ ...rest, ...(github ? { github: githubRest } : {}) });
-      if (repositories !== undefined && env.GITHUB_REPOSITORIES === undefined) {
-        config.set('github.repositories', repositories as never);
-      }
+  for (const [file, label] of configFiles(configDir, config.get('env'), env)) {
+    const read = readConfigFile(file, label);
+    if ('absent' in read) continue;
+    if ('issue' in read) {
+      issues.push(read.issue);
+      continue;
     }
-    config.validate({ allowed: 'strict' });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(`invalid configuration:\n${explain(message)}`);
+    const parsed = parseConfigJson(file, read.content, label);
+    if ('issue' in parsed) issues.push(parsed.issue);
+    else issues.push(...apply(config as unknown as Settable, parsed.object, `config file "${file}"`));
   }
-  const result = config.getProperties() as unknown as AppConfig;
+  if (options.overrides) {
+    issues.push(
+      ...apply(config as unknown as Settable, options.overrides as Record<string, unknown>, 'code overrides'),
+    );
+  }
+  // convict re-applies the environment on every load: the environment wins over files and code overrides.
+  config.load({});
+  const values = config.getProperties() as Record<string, unknown>;
+  issues.push(...checkValues(values));
+  if (issues.length === 0) {
+    const result = values as unknown as AppConfig;
+    issues.push(...checkRelations(result), ...checkPromptSettings(result));
+  }
+  if (issues.length > 0) throw configErrorFrom(issues);
+  const result = values as unknown as AppConfig;
   result.github.privateKey = result.github.privateKey.replace(/\\n/g, '\n');
   return result;
-}
-
-/** A copy of the configuration safe to print: every sensitive value masked. */
-export function redactConfig(config: AppConfig): Record<string, unknown> {
-  const copy = JSON.parse(JSON.stringify(config)) as Record<string, Record<string, unknown>>;
-  const mask = (section: string, key: string): void => {
-    const s = copy[section];
-    if (s && typeof s[key] === 'string' && s[key] !== '') s[key] = '[redacted]';
-  };
-  mask('cloudflareApi', 'apiKey');
-  mask('taskStore', 'databaseUrl');
-  mask('github', 'token');
-  mask('github', 'privateKey');
-  mask('codegen', 'apiKey');
-  mask('rateLimits', 'redisUrl');
-  mask('taskApi', 'apiKey');
-  return copy;
 }

@@ -31,6 +31,11 @@ export interface DaemonEventMap {
   auth_error: { dependency: string; code: string; message: string };
   auth_restored: { dependency: string };
   intake_paused: { reason: string; until?: string };
+  dependency_down: { dependency: string; kind: 'dependency' | 'credential'; code: string; message: string };
+  dependency_up: { dependency: string; kind: 'dependency' | 'credential' };
+  repository_parked: { repository: string; until: string; code: string; message: string };
+  agent_run_adopted: { taskId: string; runId: number; how: 'intent' | 'reconciler' };
+  late_pr: { taskId: string; url: string; runId: number };
   intake_resumed: { reason: string };
   shutdown: { graceful: boolean };
 }

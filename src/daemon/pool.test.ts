@@ -60,4 +60,39 @@ describe('createPool', () => {
     d.resolve();
     expect(await pool.waitIdle(1000)).toBe(true);
   });
+
+  it('reserves slots before claiming: reserved slots are not free, released ones are, waiters get them in order', async () => {
+    const pool = createPool(2);
+    const slots = pool.reserve(5);
+    expect(slots).toHaveLength(2);
+    expect(pool.free()).toBe(0);
+    expect(() => pool.start({ id: 'x', run: async () => {} })).toThrow('pool is full');
+    const order: string[] = [];
+    const a = pool.acquire().then((s) => (order.push('a'), s));
+    const b = pool.acquire().then((s) => (order.push('b'), s));
+    slots[0]!.release();
+    const slotA = await a;
+    expect(order).toEqual(['a']);
+    const d = deferred();
+    slots[1]!.start({ id: 'job', run: () => d.promise });
+    slotA.release();
+    const slotB = await b;
+    expect(order).toEqual(['a', 'b']);
+    expect(pool.free()).toBe(0);
+    slotB.release();
+    d.resolve();
+    expect(await pool.waitIdle(1000)).toBe(true);
+    expect(pool.free()).toBe(2);
+  });
+
+  it('gives up a wait for a slot when its signal aborts', async () => {
+    const pool = createPool(1);
+    const [slot] = pool.reserve(1);
+    const controller = new AbortController();
+    const waiting = pool.acquire(controller.signal);
+    controller.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+    slot!.release();
+    expect(pool.free()).toBe(1);
+  });
 });

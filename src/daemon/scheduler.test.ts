@@ -43,9 +43,9 @@ describe('createScheduler', () => {
       // A long interval: only slot-freed wake-ups can explain prompt refills.
       pollIntervalMs: 60_000,
       leaseMs: 1000,
-      startTask: (claim) => {
+      startTask: (claim, slot) => {
         started.push(claim.task.id);
-        pool.start({ id: claim.task.id, run: () => new Promise<void>((r) => running.push(r)) });
+        slot.start({ id: claim.task.id, run: () => new Promise<void>((r) => running.push(r)) });
         if (started.length === 7) allStarted();
       },
       logger: silentLogger(),
@@ -116,5 +116,38 @@ describe('createScheduler', () => {
     await secondCall;
     await scheduler.stop();
     expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('claims only for slots nobody else reserved: a processTask holding a slot never meets a full pool', async () => {
+    const queue = fakeQueue(5);
+    const pool = createPool(2);
+    // processTask (or processBatch) reserved a slot and is claiming its own task right now.
+    const held = await pool.acquire();
+    const started: string[] = [];
+    let first!: () => void;
+    const one = new Promise<void>((resolve) => (first = resolve));
+    const scheduler = createScheduler({
+      store: queue,
+      pool,
+      intake: createIntakeGate(),
+      worker: 'w',
+      batchSize: 10,
+      pollIntervalMs: 60_000,
+      leaseMs: 1000,
+      startTask: (claim, slot) => {
+        started.push(claim.task.id);
+        slot.start({ id: claim.task.id, run: () => new Promise<void>(() => {}) });
+        first();
+      },
+      logger: silentLogger(),
+      source: 'test',
+    });
+    scheduler.start();
+    await one;
+    await scheduler.stop();
+    expect(queue.requests.map((r) => r.limit)).toEqual([1]);
+    // The held slot is still there for its owner's claim.
+    expect(() => held.start({ id: 'mine', run: async () => {} })).not.toThrow();
+    expect(started).toEqual(['t0']);
   });
 });

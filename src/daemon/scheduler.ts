@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TaskStore } from '../pipeline/ports.js';
 import type { IntakeGate } from './intake.js';
-import type { Pool } from './pool.js';
+import type { Pool, Slot } from './pool.js';
 
 export interface SchedulerDeps {
   store: Pick<TaskStore, 'claimTasks'>;
@@ -18,10 +18,12 @@ export interface SchedulerDeps {
   batchSize: number;
   pollIntervalMs: number;
   leaseMs: number;
+  /** ClaimOptions.maxLeaseExpiries. */
+  maxLeaseExpiries?: number;
   /** Multiplier of the poll interval (the feedback handler slows intake while the error rate is high). */
   pollFactor?: () => number;
-  /** Starts processing one claimed task (in the pool). */
-  startTask: (claim: ClaimedTask) => void;
+  /** Starts processing one claimed task in the pool slot reserved for it. */
+  startTask: (claim: ClaimedTask, slot: Slot) => void;
   logger: Logger;
   metrics?: Metrics;
   /** Source label for metrics. */
@@ -63,17 +65,25 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   });
 
   async function pollOnce(): Promise<void> {
-    const free = pool.free();
-    if (free <= 0) {
+    // Slots first, then claims: every task claimed has a slot to run in.
+    const slots = pool.reserve(deps.batchSize);
+    if (slots.length === 0) {
       moreLikely = true;
       return;
     }
-    const limit = Math.min(free, deps.batchSize);
+    const limit = slots.length;
     lastPoll = new Date().toISOString();
+    const claimedAt = Date.now();
     let claims: ClaimedTask[];
     try {
-      claims = await deps.store.claimTasks({ worker: deps.worker, limit, leaseMs: deps.leaseMs });
+      claims = await deps.store.claimTasks({
+        worker: deps.worker,
+        limit,
+        leaseMs: deps.leaseMs,
+        ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
+      });
     } catch (raw) {
+      for (const slot of slots) slot.release();
       const err = toDaemonError(raw);
       deps.metrics?.claimErrors.inc();
       logger.warn({ err, code: err.code }, 'could not claim tasks; will try again at the next poll');
@@ -85,14 +95,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);
       logger.debug({ claimed: claims.length, limit }, 'claimed tasks');
     }
-    for (const claim of claims) {
+    claims.forEach((claim, i) => {
+      const slot = slots[i] as Slot;
       try {
-        deps.startTask(claim);
+        deps.startTask({ ...claim, claimedAt }, slot);
       } catch (err) {
+        slot.release();
         // Never let one task stop the loop; its lease expires and the task is claimed again.
         logger.error({ err, taskId: claim.task.id }, 'could not start a claimed task');
       }
-    }
+    });
+    for (const slot of slots.slice(claims.length)) slot.release();
   }
 
   async function run(): Promise<void> {

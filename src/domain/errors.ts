@@ -21,6 +21,18 @@ export const ERROR_CATEGORIES = [
 ] as const;
 export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 
+/**
+ * Whom a failure concerns; the scope, not the category, decides the reaction (STYLE.md habit 15):
+ * - task: this task's own failure (a bad row, an agent that failed, a PR GitHub refused): it spends an attempt;
+ * - repository: this task's repository cannot be worked on (no access, not connected to Codegen): that
+ *   repository's tasks are parked, the rest flow;
+ * - dependency: a whole external system is unhealthy (network, 5xx, timeouts, an open breaker, a store that does
+ *   not answer): tasks are handed back without spending attempts and intake pauses until a probe succeeds;
+ * - credential: a credential was refused: intake pauses for that credential's system until a probe succeeds.
+ */
+export const ERROR_SCOPES = ['task', 'repository', 'dependency', 'credential'] as const;
+export type ErrorScope = (typeof ERROR_SCOPES)[number];
+
 export interface DaemonErrorOptions {
   /** Stable kebab-case code, e.g. `codegen-quota-exhausted`. */
   code: string;
@@ -30,8 +42,10 @@ export interface DaemonErrorOptions {
   retryAfterMs?: number;
   /** HTTP status that caused the error, when there was one (for logs only; never branch on it). */
   status?: number;
-  /** Which external system failed: codegen, github, task-store. */
+  /** Which external system failed: codegen, github, task-store, redis. */
   dependency?: string;
+  /** Whom the failure concerns; derived from the category when the classifier does not say (see defaultScope). */
+  scope?: ErrorScope;
   cause?: unknown;
 }
 
@@ -43,6 +57,7 @@ export class DaemonError extends Error {
   readonly retryAfterMs?: number;
   readonly status?: number;
   readonly dependency?: string;
+  readonly scope: ErrorScope;
 
   constructor(message: string, options: DaemonErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -52,6 +67,7 @@ export class DaemonError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.status !== undefined) this.status = options.status;
     if (options.dependency !== undefined) this.dependency = options.dependency;
+    this.scope = options.scope ?? defaultScope(options.category, options.dependency);
   }
 
   /** A plain object safe to log or report (no cause chain, no secrets). */
@@ -62,6 +78,7 @@ export class DaemonError extends Error {
       code: this.code,
       category: this.category,
       retryable: this.retryable,
+      scope: this.scope,
       ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
       ...(this.status !== undefined ? { status: this.status } : {}),
       ...(this.dependency !== undefined ? { dependency: this.dependency } : {}),
@@ -71,6 +88,20 @@ export class DaemonError extends Error {
 
 export function isDaemonError(value: unknown): value is DaemonError {
   return value instanceof DaemonError;
+}
+
+/**
+ * The scope of a failure whose classifier did not name one. An unhealthy or throttling system concerns every
+ * task; a refused credential concerns its system; anything else is the task's own (a classifier that knows
+ * better, e.g. a GitHub 403 on one repository, says `repository` itself). Failures with no dependency are ours
+ * and the task's: a timeout inside the daemon is not an outage of anything.
+ */
+export function defaultScope(category: ErrorCategory, dependency?: string): ErrorScope {
+  if (category === 'authentication') return dependency ? 'credential' : 'task';
+  if (dependency === undefined) return 'task';
+  if (category === 'network' || category === 'server' || category === 'timeout') return 'dependency';
+  if (category === 'rate_limit' || category === 'quota') return 'dependency';
+  return 'task';
 }
 
 /** Categories worth retrying by default when an adapter did not say otherwise. */

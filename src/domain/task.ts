@@ -43,11 +43,23 @@ export interface PullRequestRef {
   state?: 'open' | 'merged' | 'closed';
 }
 
+/**
+ * The intent recorded before an agent run is created: `nonce` goes into the run's metadata, so an attempt that
+ * never learned the run's id (a crash, a lost answer, a shutdown mid-call) can find the run again instead of
+ * creating another. `at` is when it was recorded (the store's clock): no run of it can be older.
+ */
+export interface RunIntent {
+  nonce: string;
+  at: string;
+}
+
 /** External effects already achieved for a task; a re-claimed task resumes from here. */
 export interface TaskCheckpoint {
   agentRunId?: number;
   agentRunUrl?: string;
   pr?: PullRequestRef;
+  /** The latest run intent; kept once the run is recorded, cleared when a finished run is dropped. */
+  runIntent?: RunIntent;
 }
 
 /** The last failure recorded on a task. */
@@ -92,6 +104,10 @@ export interface Task {
   lastError?: TaskError;
   /** Free-form feedback attached by people or by the feedback handler. */
   feedback?: unknown[];
+  /** First claim since the task was added or retried by a person; the task's deadline counts from here. */
+  startedAt?: string;
+  /** Times a worker holding the task was lost (its lease expired) since it was added or retried by a person. */
+  leaseExpiries?: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -108,6 +124,11 @@ export interface Lease {
 export interface ClaimedTask {
   task: Task;
   lease: Lease;
+  /**
+   * Set by the claimer, not the store: this process's clock just before the claim was sent. The lease cannot
+   * have been granted earlier, so the lease keeper counts the lease from here.
+   */
+  claimedAt?: number;
 }
 
 export function isTerminal(status: TaskStatus): boolean {

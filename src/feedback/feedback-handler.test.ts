@@ -170,6 +170,23 @@ describe('FeedbackHandler.intakeAdvice', () => {
     expect(handler.intakeAdvice().pauseUntil).toBeUndefined();
   });
 
+  it('never pauses intake for invalid rows in a row, nor counts outages as failures', async () => {
+    const { handler } = setup();
+    for (let i = 0; i < 8; i++) await handler.handleError(`bad${i}`, err('validation', 'task-invalid'), makeTask());
+    expect(handler.intakeAdvice().pauseUntil).toBeUndefined();
+    const outage = new DaemonError('Codegen 503', {
+      code: 'codegen-server-error',
+      category: 'server',
+      dependency: 'codegen',
+    });
+    for (let i = 0; i < 8; i++) {
+      const decision = await handler.handleError(`o${i}`, outage, makeTask(), { dependencyHealthy: false });
+      expect(decision).toMatchObject({ action: 'retry', countAttempt: false });
+    }
+    expect(handler.intakeAdvice().pauseUntil).toBeUndefined();
+    expect(handler.getMetrics()).toMatchObject({ failures: 8, consecutiveFailures: 0 });
+  });
+
   it('pauses as long as a quota decision asked', async () => {
     const { handler, advance } = setup();
     await handler.handleError('q', err('quota', 'codegen-quota', { retryAfterMs: 120_000 }), makeTask());

@@ -22,6 +22,15 @@ export interface FeedbackHandlerOptions {
   random?: () => number;
   /** Tasks whose failure history is remembered; the least recently touched are forgotten first. Default 10,000. */
   historyCapacity?: number;
+  /** Wait before a task deferred by an outage is claimable again, in ms (retry-policy's default otherwise). */
+  outageRetryMs?: number;
+  /** How long a repository's tasks are parked after a repository-scoped failure, in ms. */
+  repositoryParkMs?: number;
+}
+
+/** What the caller learned about the failure before asking: whether a probe found the dependency healthy. */
+export interface FailureAssessment {
+  dependencyHealthy?: boolean;
 }
 
 export interface IntakeAdvice {
@@ -51,6 +60,8 @@ const WINDOW = 20;
 /** Failures remembered per task (the newest). */
 const PER_TASK = 20;
 const MAX_MESSAGE = 300;
+/** Failures that say something about one task's data, never about the system (see handleError). */
+const TASK_DATA_CATEGORIES: ReadonlySet<string> = new Set(['validation', 'configuration', 'conflict']);
 
 const noSuggestions = (): Suggestions => ({
   promptOptimizations: [],
@@ -87,11 +98,19 @@ export class FeedbackHandler {
   }
 
   /** The seed's method: record a failed attempt of `task` and decide whether it retries, fails or is released. */
-  async handleError(taskId: string, error: unknown, task: Task): Promise<FailureDecision> {
+  async handleError(
+    taskId: string,
+    error: unknown,
+    task: Task,
+    assessment: FailureAssessment = {},
+  ): Promise<FailureDecision> {
     const err = toDaemonError(error);
     const now = this.now();
     const past = this.history.get(taskId) ?? [];
     const decision = decideOnFailure({
+      ...assessment,
+      ...(this.options.outageRetryMs !== undefined ? { outageRetryMs: this.options.outageRetryMs } : {}),
+      ...(this.options.repositoryParkMs !== undefined ? { repositoryParkMs: this.options.repositoryParkMs } : {}),
       error: err,
       attempts: Math.max(1, task.attempts),
       maxAttempts: task.maxAttempts > 0 ? task.maxAttempts : this.options.maxRetries + 1,
@@ -106,12 +125,16 @@ export class FeedbackHandler {
       const until = now.getTime() + decision.pauseIntakeMs;
       if (!this.pause || until > this.pause.until) this.pause = { until, reason: decision.reason };
     }
-    // A cancellation (shutdown, a person cancelling) says nothing about how well tasks go.
+    // A cancellation (shutdown, a person cancelling) says nothing about how well tasks go, and neither does a
+    // task handed back because a system it needs is down or its repository is parked: no attempt was spent.
     if (err.category === 'cancelled') return decision;
+    if (decision.action === 'retry' && !decision.countAttempt && err.category !== 'rate_limit') return decision;
 
     this.pushOutcome(true);
     this.failures += 1;
-    this.consecutive += 1;
+    // A malformed row or a refused change is that task's own problem: failures in a row of that kind say nothing
+    // about the system and must not pause intake for every other task.
+    if (!TASK_DATA_CATEGORIES.has(err.category)) this.consecutive += 1;
     this.lastFailureAt = now.getTime();
     const label = this.config.feedback.errorCategorization ? err.category : 'uncategorized';
     if (this.config.feedback.patternAnalysis) {

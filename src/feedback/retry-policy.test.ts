@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DaemonError, ERROR_CATEGORIES, type ErrorCategory } from '../domain/errors.js';
+import { DaemonError, ERROR_CATEGORIES, type ErrorCategory, type ErrorScope } from '../domain/errors.js';
 import {
   computeRetryDelay,
   decideOnFailure,
@@ -60,14 +60,21 @@ describe('computeRetryDelay', () => {
 
 function input(
   category: ErrorCategory,
-  over: Partial<FailureInput> & { retryable?: boolean; retryAfterMs?: number } = {},
+  over: Partial<FailureInput> & {
+    retryable?: boolean;
+    retryAfterMs?: number;
+    scope?: ErrorScope;
+    dependency?: string;
+  } = {},
 ) {
-  const { retryable, retryAfterMs, ...rest } = over;
+  const { retryable, retryAfterMs, scope, dependency, ...rest } = over;
   const error = new DaemonError(`${category} happened`, {
     code: `test-${category}`,
     category,
     ...(retryable !== undefined ? { retryable } : {}),
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(scope !== undefined ? { scope } : {}),
+    ...(dependency !== undefined ? { dependency } : {}),
   });
   return {
     error,
@@ -118,12 +125,42 @@ describe('decideOnFailure: the decision table', () => {
     expect(decideOnFailure(input('quota', { retryAfterMs: 5000 }))).toMatchObject({ pauseIntakeMs: 5000 });
   });
 
-  it('authentication: releases and pauses intake until credentials work (at least retry.maxDelay)', () => {
-    expect(decideOnFailure(input('authentication', { attempts: 4 }))).toMatchObject({
-      action: 'release',
-      pauseIntakeMs: 30_000,
-      pauseReason: 'auth',
+  it('credential: defers without an attempt while the probe says the credential is refused', () => {
+    const refused = input('authentication', { attempts: 4, dependency: 'github' });
+    expect(refused.error.scope).toBe('credential');
+    expect(decideOnFailure({ ...refused, dependencyHealthy: false })).toMatchObject({
+      action: 'retry',
+      countAttempt: false,
+      delayMs: 15_000,
     });
+    // The probe found the credential accepted: this one request's refusal is the task's own.
+    expect(decideOnFailure({ ...refused, dependencyHealthy: true })).toMatchObject({ action: 'fail' });
+  });
+
+  it.each(['network', 'server', 'timeout'] as const)(
+    'dependency (%s): defers without an attempt during an outage, backs off when the probe finds it healthy',
+    (category) => {
+      const failed = input(category, { dependency: 'codegen', retryable: true, attempts: 4 });
+      expect(failed.error.scope).toBe('dependency');
+      expect(decideOnFailure({ ...failed, dependencyHealthy: false, outageRetryMs: 5_000 })).toMatchObject({
+        action: 'retry',
+        countAttempt: false,
+        delayMs: 5_000,
+      });
+      expect(decideOnFailure({ ...failed, attempts: 2, dependencyHealthy: true })).toMatchObject({
+        action: 'retry',
+        countAttempt: true,
+      });
+      expect(decideOnFailure({ ...failed, dependencyHealthy: true })).toMatchObject({ action: 'fail' });
+    },
+  );
+
+  it('repository: parks the task (and its repository) without an attempt, with no intake pause', () => {
+    const decision = decideOnFailure(
+      input('configuration', { scope: 'repository', dependency: 'github', attempts: 4, repositoryParkMs: 600_000 }),
+    );
+    expect(decision).toMatchObject({ action: 'retry', countAttempt: false, delayMs: 600_000, parkRepository: true });
+    expect(decision).not.toHaveProperty('pauseIntakeMs');
   });
 
   it('cancelled: releases without a pause', () => {
@@ -152,8 +189,8 @@ describe('decideOnFailure: the decision table', () => {
     });
   });
 
-  it.each(['network', 'server', 'timeout', 'agent', 'unknown'] as const)(
-    '%s: retries with backoff while attempts remain, then fails',
+  it.each(['network', 'server', 'unknown', 'authentication'] as const)(
+    '%s of the task itself: retries with backoff while attempts remain, then fails',
     (category) => {
       expect(decideOnFailure(input(category, { attempts: 2 }))).toEqual({
         action: 'retry',
@@ -168,6 +205,24 @@ describe('decideOnFailure: the decision table', () => {
       });
     },
   );
+
+  it('agent: backs off like the rest, and drops the finished run so the retry starts a new one', () => {
+    expect(decideOnFailure(input('agent', { attempts: 2 }))).toMatchObject({
+      action: 'retry',
+      delayMs: 2000,
+      countAttempt: true,
+      dropRun: true,
+    });
+    expect(decideOnFailure(input('agent', { attempts: 4 }))).toMatchObject({ action: 'fail', dropRun: true });
+  });
+
+  it('timeout: retries a retryable one; a deadline (not retryable) fails at once', () => {
+    expect(decideOnFailure(input('timeout', { retryable: true, attempts: 2 }))).toMatchObject({
+      action: 'retry',
+      countAttempt: true,
+    });
+    expect(decideOnFailure(input('timeout', { attempts: 1 }))).toMatchObject({ action: 'fail' });
+  });
 
   it('has a row for every error category', () => {
     for (const category of ERROR_CATEGORIES) {

@@ -1,24 +1,31 @@
 /**
- * The one retry decision: what to do with a task whose attempt failed. Pure: the caller passes `now` and
- * `random`, so every row of the table below is a plain unit test.
+ * The one retry decision: what to do with a task whose attempt failed. Pure: the caller passes `now`, `random`
+ * and what a probe found out about the failing dependency, so every row of the tables below is a plain unit test.
  *
- * | category                            | action                                  | uses an attempt | pauses intake                         |
- * |-------------------------------------|-----------------------------------------|-----------------|---------------------------------------|
- * | rate_limit                          | retry after retryAfterMs, else backoff  | no              | if the wait exceeds maxRetryAfterMs   |
- * | quota                               | release (global: do not burn retries)   | no (refunded)   | retryAfterMs, else QUOTA_PAUSE_MS     |
- * | authentication                      | release                                 | no (refunded)   | >= retry.maxDelay; auth probe resumes |
- * | cancelled                           | release                                 | no (refunded)   | no                                    |
- * | validation, configuration, conflict | fail                                    | -               | no                                    |
- * | prompt, not retryable               | fail                                    | -               | no                                    |
- * | prompt, retryable                   | backoff while attempts < max, then fail | yes             | no                                    |
- * | network, server, timeout, agent     | backoff while attempts < max, then fail | yes             | no                                    |
- * | unknown                             | backoff while attempts < max, then fail | yes             | no                                    |
+ * The scope decides first (STYLE.md habit 15), then the category:
  *
- * `unknown` gets bounded retries: a transient nobody classified recovers, a bug fails after maxAttempts.
+ * | scope / category                      | action                                          | attempt | intake                  |
+ * |---------------------------------------|-------------------------------------------------|---------|-------------------------|
+ * | cancelled                             | release                                         | no      | -                       |
+ * | rate_limit                            | retry after retryAfterMs, else backoff          | no      | paused if wait is long  |
+ * | quota                                 | release                                         | no      | paused retryAfter/15min |
+ * | credential, probe says refused        | defer (retry soon, checkpoint kept)             | no      | paused by the monitor   |
+ * | dependency, probe says unhealthy      | defer (retry soon, checkpoint kept)             | no      | paused by the monitor   |
+ * | repository                            | defer until the repository's park ends          | no      | -                       |
+ * | task, or the probe found it healthy:  |                                                 |         |                         |
+ * |   validation, configuration, conflict | fail                                            | -       | -                       |
+ * |   prompt, not retryable               | fail                                            | -       | -                       |
+ * |   timeout, not retryable (deadline)   | fail                                            | -       | -                       |
+ * |   agent                               | backoff, then fail; the finished run is dropped | yes     | -                       |
+ * |   everything else                     | backoff while attempts < max, then fail         | yes     | -                       |
  *
- * For the backoff rows the category decides, not `error.retryable`: an adapter that leaves `retryable` unset on an
- * agent failure must not cost the task its retries. Only `prompt` consults the flag (the seed's "prompt with no
- * retry").
+ * A failure of a whole system (dependency, credential) is only excused when a probe confirms the system is
+ * unhealthy: a request that fails again and again while the system answers its probe is this task's problem
+ * (a server bug its input triggers, say), and spends attempts like any other, so it cannot cycle for ever.
+ *
+ * `unknown` gets bounded retries: a transient nobody classified recovers, a bug fails after maxAttempts. For the
+ * backoff rows the category decides, not `error.retryable`: an adapter that leaves `retryable` unset on an agent
+ * failure must not cost the task its retries. Only `prompt` consults the flag (the seed's "prompt with no retry").
  */
 import type { AppConfig } from '../config/load.js';
 import type { DaemonError } from '../domain/errors.js';
@@ -40,8 +47,12 @@ export type FailureDecision =
       /** Set when the wait is so long that every task would hit it: pause this replica's intake too. */
       pauseIntakeMs?: number;
       pauseReason?: PauseReason;
+      /** The agent run is over (failed, or ended without changes): the next attempt starts a new one. */
+      dropRun?: boolean;
+      /** The task's repository cannot be worked on: park its other tasks until retryAt too. */
+      parkRepository?: boolean;
     }
-  | { action: 'fail'; reason: string }
+  | { action: 'fail'; reason: string; dropRun?: boolean }
   | { action: 'release'; reason: string; pauseIntakeMs?: number; pauseReason?: PauseReason };
 
 export interface FailureInput {
@@ -55,6 +66,15 @@ export interface FailureInput {
   /** rateLimits.maxRetryAfterMs: a server-advised wait longer than this is treated as global, not per task. */
   maxRetryAfterMs: number;
   /**
+   * For dependency- and credential-scoped failures: true when a probe found the system healthy (so the failure is
+   * the task's own), false when it confirmed an outage. Undefined: not probed, treated as an outage.
+   */
+  dependencyHealthy?: boolean;
+  /** How long a task waits after an outage or refused credential before it is claimable again. Default 15 s. */
+  outageRetryMs?: number;
+  /** How long a repository's tasks are parked after a repository-scoped failure. Default 15 minutes. */
+  repositoryParkMs?: number;
+  /**
    * Rate limits in a row just before this one. They use no attempt, so `attempts` does not grow; without a
    * Retry-After the backoff grows with this instead. Default 0.
    */
@@ -63,6 +83,10 @@ export interface FailureInput {
 
 /** How long intake pauses on a quota error when the server did not say (a plan limit does not lift in seconds). */
 export const QUOTA_PAUSE_MS = 15 * 60_000;
+/** Wait after an outage before a task is claimable again (intake stays paused until a probe succeeds anyway). */
+export const OUTAGE_RETRY_MS = 15_000;
+/** How long a repository's tasks wait after a repository-scoped failure (someone must fix access first). */
+export const REPOSITORY_PARK_MS = 15 * 60_000;
 /** Longest rate-limit wait honoured; a longer Retry-After is clamped (GitHub's windows are at most an hour). */
 export const MAX_RATE_LIMIT_WAIT_MS = 60 * 60_000;
 
@@ -87,7 +111,7 @@ function describe(error: DaemonError): string {
   return `${error.category} error (${error.code})`;
 }
 
-function backoff(input: FailureInput): FailureDecision {
+function backoff(input: FailureInput): Extract<FailureDecision, { action: 'retry' | 'fail' }> {
   const { error, attempts, maxAttempts, now, retry, random } = input;
   if (attempts >= maxAttempts) {
     return { action: 'fail', reason: `${describe(error)}; no attempts left (${attempts} of ${maxAttempts} used)` };
@@ -102,54 +126,99 @@ function backoff(input: FailureInput): FailureDecision {
   };
 }
 
+/** Defer the task without spending an attempt: the failure is not its own. */
+function defer(input: FailureInput, delayMs: number, why: string, extra: { parkRepository?: boolean } = {}) {
+  const decision: FailureDecision = {
+    action: 'retry',
+    retryAt: retryAt(input.now, delayMs),
+    delayMs,
+    countAttempt: false,
+    reason: `${describe(input.error)}; ${why}; retry in ${delayMs} ms, attempt not counted`,
+    ...extra,
+  };
+  return decision;
+}
+
 /** Decide what happens to a task after a failed attempt (see the table at the top of this file). */
 export function decideOnFailure(input: FailureInput): FailureDecision {
+  const { error } = input;
+  // Categories whose handling does not depend on scope: they say exactly what to do.
+  if (error.category === 'cancelled') {
+    return { action: 'release', reason: `${describe(error)}; task released without using an attempt` };
+  }
+  if (error.category === 'rate_limit') return decideRateLimit(input);
+  if (error.category === 'quota') {
+    const pauseIntakeMs = error.retryAfterMs ?? QUOTA_PAUSE_MS;
+    return {
+      action: 'release',
+      reason: `${describe(error)}; task released without using an attempt, intake paused for ${pauseIntakeMs} ms`,
+      pauseIntakeMs,
+      pauseReason: 'quota',
+    };
+  }
+  switch (error.scope) {
+    case 'credential':
+      if (input.dependencyHealthy === true) break;
+      return defer(input, input.outageRetryMs ?? OUTAGE_RETRY_MS, `${who(error)} refused the credential`);
+    case 'dependency':
+      if (input.dependencyHealthy === true) break;
+      return defer(input, input.outageRetryMs ?? OUTAGE_RETRY_MS, `${who(error)} is unavailable`);
+    case 'repository':
+      return defer(input, input.repositoryParkMs ?? REPOSITORY_PARK_MS, 'the repository is parked', {
+        parkRepository: true,
+      });
+    case 'task':
+      break;
+  }
+  return decideTaskFailure(input);
+}
+
+function who(error: DaemonError): string {
+  return error.dependency ?? 'a dependency';
+}
+
+function decideRateLimit(input: FailureInput): FailureDecision {
   const { error, now, retry, maxRetryAfterMs } = input;
+  const advised = error.retryAfterMs !== undefined && error.retryAfterMs >= 0;
+  const delayMs = advised
+    ? Math.min(Math.round(error.retryAfterMs!), MAX_RATE_LIMIT_WAIT_MS)
+    : computeRetryDelay(input.attempts + (input.priorRateLimits ?? 0), retry, input.random);
+  const decision: FailureDecision = {
+    action: 'retry',
+    retryAt: retryAt(now, delayMs),
+    delayMs,
+    countAttempt: false,
+    reason: `${describe(error)}; retry in ${delayMs} ms${advised ? ' as the server advised' : ''}, attempt not counted`,
+  };
+  if (delayMs > maxRetryAfterMs) return { ...decision, pauseIntakeMs: delayMs, pauseReason: 'rate_limit' };
+  return decision;
+}
+
+/** The task's own failure: the category decides. */
+function decideTaskFailure(input: FailureInput): FailureDecision {
+  const { error } = input;
   switch (error.category) {
-    case 'rate_limit': {
-      const advised = error.retryAfterMs !== undefined && error.retryAfterMs >= 0;
-      const delayMs = advised
-        ? Math.min(Math.round(error.retryAfterMs!), MAX_RATE_LIMIT_WAIT_MS)
-        : computeRetryDelay(input.attempts + (input.priorRateLimits ?? 0), retry, input.random);
-      const decision: FailureDecision = {
-        action: 'retry',
-        retryAt: retryAt(now, delayMs),
-        delayMs,
-        countAttempt: false,
-        reason: `${describe(error)}; retry in ${delayMs} ms${advised ? ' as the server advised' : ''}, attempt not counted`,
-      };
-      if (delayMs > maxRetryAfterMs) return { ...decision, pauseIntakeMs: delayMs, pauseReason: 'rate_limit' };
-      return decision;
-    }
-    case 'quota': {
-      const pauseIntakeMs = error.retryAfterMs ?? QUOTA_PAUSE_MS;
-      return {
-        action: 'release',
-        reason: `${describe(error)}; task released without using an attempt, intake paused for ${pauseIntakeMs} ms`,
-        pauseIntakeMs,
-        pauseReason: 'quota',
-      };
-    }
-    case 'authentication':
-      return {
-        action: 'release',
-        reason: `${describe(error)}; task released without using an attempt, intake paused until credentials work`,
-        pauseIntakeMs: Math.max(retry.maxDelay, error.retryAfterMs ?? 0),
-        pauseReason: 'auth',
-      };
-    case 'cancelled':
-      return { action: 'release', reason: `${describe(error)}; task released without using an attempt` };
     case 'validation':
     case 'configuration':
     case 'conflict':
       return { action: 'fail', reason: `${describe(error)}; retrying cannot help` };
     case 'prompt':
       return error.retryable ? backoff(input) : { action: 'fail', reason: `${describe(error)}; not retryable` };
+    case 'agent': {
+      // The run is over; a retry starts a new run (with the failure in its prompt) instead of re-reading it.
+      const decision = backoff(input);
+      return { ...decision, dropRun: true };
+    }
+    case 'timeout':
+      // A timeout nobody may retry is a deadline that passed: more time will not bring it back.
+      return error.retryable ? backoff(input) : { action: 'fail', reason: `${describe(error)}; not retryable` };
+    case 'authentication':
     case 'network':
     case 'server':
-    case 'timeout':
-    case 'agent':
     case 'unknown':
+    case 'rate_limit':
+    case 'quota':
+    case 'cancelled':
       return backoff(input);
     default: {
       // A category added to ERROR_CATEGORIES later must be placed in this table deliberately.

@@ -4,6 +4,7 @@
  * registry, so several can live in one process (tests) without clashing.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { initialiseSeries } from './metric-series.js';
 
 /** Seconds; reaches an hour because an agent run takes minutes, not milliseconds. */
 export const LONG_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
@@ -26,13 +27,29 @@ export interface Metrics {
   externalRequestDuration: Histogram<'dependency' | 'kind'>;
   rateLimited: Counter<'dependency'>;
   circuitState: Gauge<'dependency'>;
-  /** 1 while a dependency's rate limits are shared through Redis, 0 while this replica keeps its own share. */
-  rateLimiterShared: Gauge<'dependency'>;
   leaseLost: Counter;
   claimErrors: Counter;
   intakePaused: Gauge<'reason'>;
   successRate: Gauge;
   buildInfo: Gauge<'version' | 'node'>;
+  /** Tasks completed on a later attempt after a counted failed one (the seed's error recovery). */
+  tasksRecovered: Counter;
+  /** 1 while a credential is refused, by system (codegen, github, task-store). */
+  credentialsRefused: Gauge<'system'>;
+  /** 1 healthy, 0 while a dependency is in an outage. */
+  dependencyUp: Gauge<'dependency'>;
+  /** 1 when rate-limit budgets are shared through Redis, 0 on the local fallback. */
+  rateLimiterShared: Gauge<'dependency'>;
+  /** Repositories whose tasks are parked. */
+  repositoriesParked: Gauge;
+  /** Age of the oldest claimable task, 0 when none. */
+  oldestReadyTaskAge: Gauge;
+  /** Age of the oldest finished task retention has not deleted yet. */
+  retentionOldestFinishedAge: Gauge;
+  /** Agent runs found by their intent instead of being created again (how: intent, reconciler). */
+  agentRunsAdopted: Counter<'how'>;
+  /** The reconciler's findings (adopted, late-pr, extra-run). */
+  reconcileSightings: Counter<'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -43,7 +60,14 @@ export interface MetricsOptions {
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'codegen_pr_' });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'codegen_pr_' });
+    // prom-client also exports these three counts as gauges named *_total, which `promtool check metrics`
+    // rejects (only counters end in _total). The same numbers stay available, broken down by type, in
+    // codegen_pr_nodejs_active_{handles,requests,resources}: sum() them for the total.
+    for (const name of ['handles', 'requests', 'resources'])
+      registry.removeSingleMetric(`codegen_pr_nodejs_active_${name}_total`);
+  }
   const registers = [registry];
 
   const metrics: Metrics = {
@@ -122,12 +146,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['dependency'],
       registers,
     }),
-    rateLimiterShared: new Gauge({
-      name: 'codegen_pr_rate_limiter_shared',
-      help: 'Rate limits per dependency: 1 shared with every replica through Redis, 0 local (1/replicas of each).',
-      labelNames: ['dependency'],
-      registers,
-    }),
     leaseLost: new Counter({
       name: 'codegen_pr_lease_lost_total',
       help: 'Tasks abandoned because another worker holds a newer lease.',
@@ -155,7 +173,58 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['version', 'node'],
       registers,
     }),
+    tasksRecovered: new Counter({
+      name: 'codegen_pr_tasks_recovered_total',
+      help: 'Tasks completed on a later attempt after a counted failed one (error recovery).',
+      registers,
+    }),
+    credentialsRefused: new Gauge({
+      name: 'codegen_pr_credentials_refused',
+      help: '1 while the credential of a system (codegen, github, task-store) is refused; intake is paused for it.',
+      labelNames: ['system'],
+      registers,
+    }),
+    dependencyUp: new Gauge({
+      name: 'codegen_pr_dependency_up',
+      help: '1 while a dependency answers, 0 during an outage confirmed by a failed probe (tasks handed back, intake paused).',
+      labelNames: ['dependency'],
+      registers,
+    }),
+    rateLimiterShared: new Gauge({
+      name: 'codegen_pr_rate_limiter_shared',
+      help: '1 when rate-limit budgets are shared with the other replicas through Redis, 0 on the local fallback.',
+      labelNames: ['dependency'],
+      registers,
+    }),
+    repositoriesParked: new Gauge({
+      name: 'codegen_pr_repositories_parked',
+      help: 'Repositories whose tasks are parked after a repository-scoped failure (no access, not connected).',
+      registers,
+    }),
+    oldestReadyTaskAge: new Gauge({
+      name: 'codegen_pr_oldest_ready_task_age_seconds',
+      help: 'Age of the oldest task that could be claimed now (0 when none waits).',
+      registers,
+    }),
+    retentionOldestFinishedAge: new Gauge({
+      name: 'codegen_pr_retention_oldest_finished_age_seconds',
+      help: 'Age of the oldest finished task still kept; retention deletes those older than its limit.',
+      registers,
+    }),
+    agentRunsAdopted: new Counter({
+      name: 'codegen_pr_agent_runs_adopted_total',
+      help: 'Agent runs found by their intent instead of being created again (how: intent, reconciler).',
+      labelNames: ['how'],
+      registers,
+    }),
+    reconcileSightings: new Counter({
+      name: 'codegen_pr_reconcile_sightings_total',
+      help: "The reconciler's findings among the organization's agent runs (adopted, late-pr, extra-run).",
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
+  initialiseSeries(metrics);
   metrics.buildInfo.set({ version: options.version ?? 'unknown', node: process.version }, 1);
   return metrics;
 }

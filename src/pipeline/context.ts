@@ -3,9 +3,10 @@
  * daemon's parts (through ports and small in-process interfaces).
  */
 import type { ClaimedTask, Task, TaskError } from '../domain/task.js';
-import type { DaemonError } from '../domain/errors.js';
 import type { DaemonEvents } from '../daemon/events.js';
 import type { IntakeGate } from '../daemon/intake.js';
+import type { DependencyHealth } from '../daemon/health.js';
+import type { RepositoryParks } from '../daemon/parking.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AgentApi, CodeHost, PullRequestPolicy, TaskStore } from './ports.js';
@@ -29,7 +30,12 @@ export type { FailureDecision } from '../feedback/index.js';
 import type { FailureDecision } from '../feedback/index.js';
 
 export interface FeedbackPort {
-  handleError(taskId: string, error: unknown, task: Task): Promise<FailureDecision>;
+  handleError(
+    taskId: string,
+    error: unknown,
+    task: Task,
+    assessment?: { dependencyHealthy?: boolean },
+  ): Promise<FailureDecision>;
   recordSuccess(taskId: string, task: Task, result: { prUrl?: string; durationMs: number }): Promise<void>;
   getImprovementSuggestions(task: Task): {
     promptOptimizations: string[];
@@ -44,9 +50,9 @@ export interface WaitPolicy {
   initialMs: number;
   maxMs: number;
   backoff: number;
-  /** processing.timeout: the longest wait for one run in one attempt. */
-  timeoutMs: number;
   paused: 'wait' | 'resume' | 'fail';
+  /** Longest a probe of a failing dependency may take before the failure is taken as an outage, in ms. */
+  probeTimeoutMs: number;
 }
 
 export interface PipelineDeps {
@@ -69,8 +75,14 @@ export interface PipelineDeps {
   taskUrlFor(taskId: string): string | undefined;
   wait: WaitPolicy;
   leaseMs: number;
-  /** Called with authentication errors so intake pauses until the token works again. */
-  onAuthError?(error: DaemonError): void;
+  /** processing.taskDeadlineMs: a task not done this long after its first claim fails (its run may go on). */
+  taskDeadlineMs: number;
+  /** processing.timeout: the longest any step other than waiting on the agent may take. */
+  stepTimeoutMs: number;
+  /** Tells an outage (or a refused credential) from the task's own failure, and pauses intake for an outage. */
+  health: Pick<DependencyHealth, 'assess' | 'isDown'>;
+  /** Repositories whose tasks wait after a repository-scoped failure. */
+  parks: RepositoryParks;
 }
 
 export interface TaskContext {
@@ -81,4 +93,6 @@ export interface TaskContext {
   signal: AbortSignal;
   logger: Logger;
   startedAt: number;
+  /** For the step histogram (instrument). */
+  metrics?: Metrics;
 }

@@ -3,7 +3,6 @@
  * each task, and how long and how often to wait on an agent run.
  */
 import type { AppConfig } from '../config/load.js';
-import type { DaemonError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
 import { branchNameForTask } from '../prompt/index.js';
 import type { PipelineDeps, PromptRenderer } from './context.js';
@@ -11,9 +10,18 @@ import { policyForRepository, taskUrl } from './policy.js';
 
 export type PipelineParts = Pick<
   PipelineDeps,
-  'store' | 'agent' | 'codeHost' | 'prompts' | 'feedback' | 'events' | 'intake' | 'logger' | 'metrics'
+  | 'store'
+  | 'agent'
+  | 'codeHost'
+  | 'prompts'
+  | 'feedback'
+  | 'events'
+  | 'intake'
+  | 'logger'
+  | 'metrics'
+  | 'health'
+  | 'parks'
 > & {
-  onAuthError: (error: DaemonError) => void;
   /** A prompt given by the caller (prManager.createPR) instead of a generated one. */
   promptOverride?: string;
 };
@@ -41,9 +49,11 @@ export function pipelineDepsFrom(config: AppConfig, parts: PipelineParts): Pipel
       initialMs: config.codegen.pollInitialMs,
       maxMs: config.codegen.pollMaxMs,
       backoff: config.codegen.pollBackoff,
-      timeoutMs: config.processing.timeout,
       paused: config.codegen.pausedPolicy,
+      probeTimeoutMs: config.health.probeTimeoutMs,
     },
     leaseMs: config.taskStore.leaseMs,
+    taskDeadlineMs: config.processing.taskDeadlineMs,
+    stepTimeoutMs: config.processing.timeout,
   };
 }

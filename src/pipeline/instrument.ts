@@ -1,29 +1,43 @@
 /**
  * Every pipeline step runs inside instrument(): a child logger, the step's duration in the step histogram,
- * and one log line at its end (debug on success, warn on failure).
+ * one log line at its end (debug on success and failure: the attempt's outcome is logged once, by the caller),
+ * and, when given, a time limit. A step past its limit is aborted through its own signal and fails as a
+ * timeout (the task's own: it spends an attempt), never as a cancellation that would hand the task back.
  */
-import { toDaemonError } from '../domain/errors.js';
+import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export type StepName =
   'validate' | 'generate-prompt' | 'ensure-agent-run' | 'await-agent-run' | 'ensure-pull-request' | 'report';
 
-export async function instrument<T>(
+export async function instrument<T, C extends { logger: Logger; metrics?: Metrics; signal?: AbortSignal }>(
   step: StepName,
-  ctx: { logger: Logger; metrics?: Metrics },
-  fn: (log: Logger) => Promise<T>,
+  ctx: C,
+  fn: (stepCtx: C) => Promise<T>,
+  timeoutMs?: number,
 ): Promise<T> {
   const log = ctx.logger.child({ step });
   const started = performance.now();
+  const limit = timeoutMs !== undefined && ctx.signal ? AbortSignal.timeout(timeoutMs) : undefined;
+  const stepCtx = limit && ctx.signal ? { ...ctx, signal: AbortSignal.any([ctx.signal, limit]) } : ctx;
   try {
-    const result = await fn(log);
+    const result = await fn(stepCtx);
     const seconds = (performance.now() - started) / 1000;
     ctx.metrics?.stepDuration.observe({ step, outcome: 'ok' }, seconds);
     log.debug({ durationMs: Math.round(seconds * 1000) }, 'step done');
     return result;
   } catch (raw) {
-    const err = toDaemonError(raw);
+    const err =
+      limit?.aborted && !ctx.signal?.aborted
+        ? new DaemonError(`step ${step} took longer than ${timeoutMs} ms (TASK_TIMEOUT_MS)`, {
+            code: 'step-timeout',
+            category: 'timeout',
+            retryable: true,
+            scope: 'task',
+            cause: raw,
+          })
+        : toDaemonError(raw);
     const seconds = (performance.now() - started) / 1000;
     ctx.metrics?.stepDuration.observe({ step, outcome: err.category }, seconds);
     log.debug({ err, durationMs: Math.round(seconds * 1000) }, 'step failed');

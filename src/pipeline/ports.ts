@@ -7,6 +7,7 @@ import type {
   Lease,
   NewTask,
   PullRequestRef,
+  RunIntent,
   Task,
   TaskError,
   TaskStatus,
@@ -26,6 +27,11 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Only these tasks (CodegenClient.processTask claims the one task it was given). */
   taskIds?: string[];
+  /**
+   * A task whose worker was lost this many times (its lease expired each time) is failed instead of claimed
+   * again: it may be what takes its workers down. Default 10.
+   */
+  maxLeaseExpiries?: number;
 }
 
 export interface FailureReport {
@@ -34,7 +40,31 @@ export interface FailureReport {
   retryAt?: string;
   /** False when the failure should not use up an attempt (rate limits, shutdown). Default true. */
   countAttempt?: boolean;
+  /**
+   * The recorded agent run is over (it failed, or ended without changes): forget it and its intent, so the next
+   * attempt starts a new run instead of reading the finished one again. Its id stays in the task's history.
+   */
+  dropRun?: boolean;
 }
+
+/** What the reconciler saw of an agent run that names a task in its metadata. */
+export interface AgentRunSighting {
+  runId: number;
+  url?: string;
+  /** live: still running or paused; succeeded; failed. */
+  state: 'live' | 'succeeded' | 'failed';
+  /** The run intent nonce from the run's metadata, when it carries one. */
+  intent?: string;
+  /** The PR the run opened, when it opened one. */
+  pr?: PullRequestRef;
+}
+
+/**
+ * What the store did with a sighting: adopted (a live or finished run nobody recorded is now the task's run),
+ * late-pr (a PR from a run of a task that had already failed or been cancelled is recorded on it), extra-run
+ * (a second run of a task that has its own; noted in the history for people to look at), or none.
+ */
+export type SightingOutcome = 'adopted' | 'late-pr' | 'extra-run' | 'none';
 
 export interface CompletionReport {
   pr?: PullRequestRef;
@@ -84,6 +114,11 @@ export interface TaskStore {
   claimTasks(options: ClaimOptions, signal?: AbortSignal): Promise<ClaimedTask[]>;
   /** Extend the lease; refused when the token is stale. */
   heartbeat(taskId: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<Lease>;
+  /**
+   * Record the intent to create an agent run (before the create call): the nonce goes into the run's metadata.
+   * Returns the intent with the store's time of recording.
+   */
+  recordRunIntent(taskId: string, token: string, nonce: string, signal?: AbortSignal): Promise<RunIntent>;
   /** Checkpoint the agent run before waiting on it; the task moves to awaiting_agent. */
   recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }, signal?: AbortSignal): Promise<void>;
   /** Checkpoint the pull request as soon as it is known. */
@@ -105,6 +140,12 @@ export interface TaskStore {
   cancelTask(taskId: string, actor?: string, signal?: AbortSignal): Promise<Task>;
   /** Append feedback (from people, or the feedback handler's suggestions). */
   addFeedback(taskId: string, feedback: Record<string, unknown>, actor?: string, signal?: AbortSignal): Promise<Task>;
+  /**
+   * The reconciler's write, without a lease: adopt a run nobody recorded (only when no worker holds a live
+   * lease, the task tracks no run, and the run carries the task's current intent), record a late PR on a
+   * failed or cancelled task, or note an extra run in the history. Safe to repeat.
+   */
+  noteAgentRun(taskId: string, sighting: AgentRunSighting, signal?: AbortSignal): Promise<SightingOutcome>;
   /** Record the PR's state as last seen on GitHub (merged, closed). No lease needed: the task may be terminal. */
   updatePullRequestState(taskId: string, state: 'open' | 'merged' | 'closed', signal?: AbortSignal): Promise<void>;
   /** Counts per status (queue depth for metrics and status). */
@@ -150,6 +191,22 @@ export interface CreateAgentRunInput {
   metadata: Record<string, unknown> & { task_id: string };
 }
 
+/** Parameters of the run listing. */
+export interface AgentRunListParams {
+  skip?: number;
+  /** 1..100. */
+  limit?: number;
+  /** ApiAgentRunSourceType, e.g. API. */
+  sourceType?: string;
+  userId?: number;
+}
+
+/** One page of runs, newest first. */
+export interface AgentRunPage {
+  items: AgentRun[];
+  total: number;
+}
+
 export interface AgentIdentity {
   userId: number;
   username?: string;
@@ -159,8 +216,13 @@ export interface AgentIdentity {
 export interface AgentApi {
   createAgentRun(input: CreateAgentRunInput, signal?: AbortSignal): Promise<AgentRun>;
   getAgentRun(runId: number, signal?: AbortSignal): Promise<AgentRun>;
-  /** Look among the organization's API-created runs (newest first) for one whose metadata.task_id matches. */
-  findAgentRunByTaskId(taskId: string, signal?: AbortSignal): Promise<AgentRun | undefined>;
+  /**
+   * Look among the organization's API-created runs (newest first) for the one created for this intent
+   * (metadata.task_id and metadata.intent), paging back until the runs are older than the intent.
+   */
+  findAgentRunByIntent(taskId: string, intent: RunIntent, signal?: AbortSignal): Promise<AgentRun | undefined>;
+  /** One page of the organization's runs, newest first (skip, limit <= 100, source type). */
+  listAgentRuns(params: AgentRunListParams, signal?: AbortSignal): Promise<AgentRunPage>;
   resumeAgentRun(runId: number, prompt: string, signal?: AbortSignal): Promise<AgentRun>;
   /** owner/repo -> Codegen repo id; undefined when the organization has no such repository. */
   resolveRepoId(fullName: string, signal?: AbortSignal): Promise<number | undefined>;
@@ -222,4 +284,6 @@ export interface CodeHost {
    */
   ensurePullRequest(input: EnsurePullRequestInput, signal?: AbortSignal): Promise<PullRequestOutcome>;
   getPullRequestStatus(repository: RepositoryRef, number: number, signal?: AbortSignal): Promise<PullRequestStatus>;
+  /** A cheap authenticated request (GitHub's rate_limit), to tell an outage or a refused credential from health. */
+  probe(signal?: AbortSignal): Promise<void>;
 }

@@ -6,9 +6,11 @@ import { createIntakeGate } from '../daemon/intake.js';
 import { silentLogger } from '../observability/logger.js';
 import { FeedbackHandler } from '../feedback/index.js';
 import { PromptGenerator } from '../prompt/index.js';
+import { createRepositoryParks } from '../daemon/parking.js';
 import {
   agentRun,
   claimOf,
+  FakeHealth,
   makeTask,
   RecordingCodeHost,
   RecordingStore,
@@ -24,7 +26,7 @@ const config = loadConfig({ env: {}, dotenvPath: false, configDir: '/nonexistent
 function depsFor(store: RecordingStore, agent: ScriptedAgent, codeHost = new RecordingCodeHost()) {
   const events = new DaemonEvents();
   const intake = createIntakeGate();
-  const authErrors: DaemonError[] = [];
+  const health = new FakeHealth();
   const deps: PipelineDeps = {
     store: store as unknown as TaskStore,
     agent,
@@ -47,11 +49,14 @@ function depsFor(store: RecordingStore, agent: ScriptedAgent, codeHost = new Rec
     policyFor: (repo) => policyForRepository(config, repo),
     branchFor: (id) => `codegen/task-${id}`,
     taskUrlFor: (id) => `https://tasks.example/tasks/${id}`,
-    wait: { initialMs: 1, maxMs: 2, backoff: 2, timeoutMs: 2_000, paused: 'resume' },
+    wait: { initialMs: 1, maxMs: 2, backoff: 2, paused: 'resume', probeTimeoutMs: 1_000 },
     leaseMs: 60_000,
-    onAuthError: (err) => authErrors.push(err),
+    taskDeadlineMs: 3_600_000,
+    stepTimeoutMs: 60_000,
+    health,
+    parks: createRepositoryParks({ events }),
   };
-  return { deps, events, intake, codeHost, authErrors };
+  return { deps, events, intake, codeHost, health };
 }
 
 const done = agentRun({
@@ -73,7 +78,7 @@ describe('runTask', () => {
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
 
     expect(outcome.kind).toBe('completed');
-    expect(store.methods()).toEqual(['recordAgentRun', 'recordPullRequest', 'completeTask']);
+    expect(store.methods()).toEqual(['recordRunIntent', 'recordAgentRun', 'recordPullRequest', 'completeTask']);
     // The run id was checkpointed before the first poll.
     const agentCalls = agent.methods();
     expect(agentCalls.slice(0, 2)).toEqual(['resolveRepoId', 'createAgentRun']);
@@ -102,18 +107,70 @@ describe('runTask', () => {
     expect(store.methods()).toEqual(['recordPullRequest', 'completeTask']);
   });
 
-  it('adopts a run an earlier attempt created but never recorded', async () => {
-    const task = makeTask({ attempts: 2 });
+  it('records its intent before creating a run, and the nonce travels in the run metadata', async () => {
+    const task = makeTask();
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun(), done]);
+    const { deps } = depsFor(store, agent);
+    await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(store.methods().slice(0, 2)).toEqual(['recordRunIntent', 'recordAgentRun']);
+    const nonce = store.calls.find((c) => c.method === 'recordRunIntent')?.args[0];
+    const created = agent.calls.find((c) => c.method === 'createAgentRun')?.args[0] as { metadata: { intent: string } };
+    expect(typeof nonce).toBe('string');
+    expect(created.metadata.intent).toBe(nonce);
+    // The intent was recorded before the create call went out.
+    expect(agent.methods()).not.toContain('findAgentRunByIntent');
+  });
+
+  it('adopts the run of an earlier intent, on the first attempt after a release too', async () => {
+    // attempts 1: a shutdown released the task during its create call, refunding the attempt.
+    const task = makeTask({
+      attempts: 1,
+      checkpoint: { runIntent: { nonce: 'nonce-0001', at: '2026-01-01T00:00:00Z' } },
+    });
     const store = new RecordingStore(task);
     const agent = new ScriptedAgent([done]);
     agent.lost = agentRun({ id: 55, status: 'RUNNING' });
     const { deps } = depsFor(store, agent);
-    await runTask(claimOf(task), deps, new AbortController().signal);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('completed');
     expect(agent.methods()).not.toContain('createAgentRun');
+    expect(agent.calls.find((c) => c.method === 'findAgentRunByIntent')?.args[1]).toEqual(task.checkpoint.runIntent);
     expect(store.calls.find((c) => c.method === 'recordAgentRun')?.args[0]).toEqual({
       id: 55,
       url: 'https://codegen.com/run/101',
     });
+  });
+
+  it('creates a run under a new intent when the earlier intent never became a run', async () => {
+    const task = makeTask({
+      attempts: 2,
+      checkpoint: { runIntent: { nonce: 'nonce-0001', at: '2026-01-01T00:00:00Z' } },
+    });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun(), done]);
+    const { deps } = depsFor(store, agent);
+    await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(agent.methods().filter((m) => m === 'createAgentRun')).toHaveLength(1);
+    const nonce = store.calls.find((c) => c.method === 'recordRunIntent')?.args[0];
+    expect(nonce).not.toBe('nonce-0001');
+  });
+
+  it('reports a recorded run that failed as the agent failure, dropping it instead of re-reading it', async () => {
+    // A worker saw run 101 fail and crashed before saying so; the re-claim must not start over silently.
+    const task = makeTask({ attempts: 1, checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun({ status: 'ERROR', state: 'failed' })]);
+    const { deps } = depsFor(store, agent);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('retry-scheduled');
+    expect(agent.methods()).not.toContain('createAgentRun');
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as {
+      dropRun?: boolean;
+      error: { category: string };
+    };
+    expect(report).toMatchObject({ dropRun: true, error: { category: 'agent' } });
+    expect(store.task.checkpoint.agentRunId).toBeUndefined();
   });
 
   it('schedules a retry when the agent run fails', async () => {
@@ -180,7 +237,7 @@ describe('runTask', () => {
     controller.abort(new ShutdownAbort('shutdown'));
     const outcome = await running;
     expect(outcome.kind).toBe('released');
-    expect(store.methods()).toEqual(['recordAgentRun', 'releaseTask']);
+    expect(store.methods()).toEqual(['recordRunIntent', 'recordAgentRun', 'releaseTask']);
   });
 
   it('stops without writing when another worker holds the lease', async () => {
@@ -194,21 +251,173 @@ describe('runTask', () => {
     expect(outcome.kind).toBe('lease-lost');
     await lost;
     // The refused write was the first one; nothing was written after it.
-    expect(store.methods()).toEqual(['recordAgentRun']);
+    expect(store.methods()).toEqual(['recordRunIntent']);
   });
 
-  it('reports a refused Codegen token and releases the task so intake can pause', async () => {
+  it('hands a task back without spending an attempt when a probe confirms Codegen is down', async () => {
     const task = makeTask();
     const store = new RecordingStore(task);
     const agent = new ScriptedAgent([done]);
-    agent.createError = new DaemonError('token refused', {
-      code: 'codegen-unauthorized',
-      category: 'authentication',
-      status: 401,
+    agent.createError = new DaemonError('Codegen 503', {
+      code: 'codegen-server-error',
+      category: 'server',
+      retryable: true,
+      dependency: 'codegen',
     });
-    const { deps, authErrors } = depsFor(store, agent);
+    const { deps, health } = depsFor(store, agent);
+    health.healthy = false;
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
-    expect(outcome.kind).toBe('released');
-    expect(authErrors.map((e) => e.code)).toEqual(['codegen-unauthorized']);
+    expect(outcome.kind).toBe('retry-scheduled');
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as { countAttempt?: boolean };
+    expect(report.countAttempt).toBe(false);
+    expect(health.assessed.map((e) => e.code)).toEqual(['codegen-server-error']);
+  });
+
+  it("spends an attempt when the failing system answers its probe (the failure is the task's own)", async () => {
+    const task = makeTask();
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([done]);
+    agent.createError = new DaemonError('Codegen 500', {
+      code: 'codegen-server-error',
+      category: 'server',
+      retryable: true,
+      dependency: 'codegen',
+    });
+    const { deps } = depsFor(store, agent);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('retry-scheduled');
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as { countAttempt?: boolean };
+    expect(report.countAttempt).toBe(true);
+  });
+
+  it('keeps waiting on a healthy run while Codegen is down, spending no attempt', async () => {
+    const task = makeTask({ checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun({ status: 'RUNNING' }), done]);
+    const { deps, health } = depsFor(store, agent);
+    health.healthy = false;
+    const outage = new DaemonError('Codegen unreachable', {
+      code: 'codegen-network-error',
+      category: 'network',
+      retryable: true,
+      dependency: 'codegen',
+    });
+    // The run is found on resume; then Codegen is unreachable for three polls, then answers again.
+    let calls = 0;
+    const get = agent.getAgentRun.bind(agent);
+    agent.getAgentRun = async (id: number) => {
+      calls += 1;
+      agent.getError = calls >= 2 && calls <= 4 ? outage : undefined;
+      return get(id);
+    };
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('completed');
+    expect(store.methods()).not.toContain('failTask');
+    expect(health.assessed.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('parks the repository on a GitHub 403 that is not a rate limit, and defers its next task untouched', async () => {
+    const task = makeTask();
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun(), done]);
+    const codeHost = new RecordingCodeHost();
+    const forbidden = new DaemonError('GitHub pulls.create: forbidden: Resource not accessible by integration', {
+      code: 'github-forbidden',
+      category: 'configuration',
+      status: 403,
+      dependency: 'github',
+      scope: 'repository',
+    });
+    codeHost.ensurePullRequest = async () => {
+      throw forbidden;
+    };
+    const { deps, intake } = depsFor(store, agent, codeHost);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('retry-scheduled');
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as {
+      countAttempt?: boolean;
+      retryAt: string;
+    };
+    expect(report.countAttempt).toBe(false);
+    expect(Date.parse(report.retryAt) - Date.now()).toBeGreaterThan(10 * 60_000);
+    expect(intake.isOpen()).toBe(true);
+    expect(deps.parks.parked('acme/widgets')?.code).toBe('github-forbidden');
+
+    // The next task of that repository waits with it, without a call to Codegen or GitHub.
+    const next = makeTask({ id: 't2' });
+    const nextStore = new RecordingStore(next);
+    const nextAgent = new ScriptedAgent([done]);
+    const outcome2 = await runTask(
+      claimOf(next),
+      { ...deps, store: nextStore as unknown as TaskStore, agent: nextAgent },
+      new AbortController().signal,
+    );
+    expect(outcome2).toMatchObject({ kind: 'released', reason: 'repository-parked' });
+    expect(nextAgent.calls).toHaveLength(0);
+    expect(nextStore.calls.find((c) => c.method === 'failTask')?.args[0]).toMatchObject({ countAttempt: false });
+  });
+
+  it('fails a task past its deadline without touching Codegen, naming the variable to raise', async () => {
+    const task = makeTask({
+      startedAt: new Date(Date.now() - 7_200_000).toISOString(),
+      checkpoint: { agentRunId: 101 },
+    });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([done]);
+    const { deps } = depsFor(store, agent);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('failed');
+    expect(agent.calls).toHaveLength(0);
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as {
+      error: { code: string; message: string };
+    };
+    expect(report.error.code).toBe('task-deadline-exceeded');
+    expect(report.error.message).toMatch(/TASK_DEADLINE_MS/);
+  });
+
+  it('starts a new run with the failure in its prompt after a run ended without changes', async () => {
+    const task = makeTask({ checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([done]);
+    const codeHost = new RecordingCodeHost();
+    codeHost.outcome = { kind: 'no-changes', note: 'no branch was pushed' };
+    const { deps } = depsFor(store, agent, codeHost);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('retry-scheduled');
+    expect(store.calls.find((c) => c.method === 'failTask')?.args[0]).toMatchObject({
+      dropRun: true,
+      error: { code: 'agent-no-changes' },
+    });
+    // The next attempt has no run to re-read: it creates one.
+    const again = new RecordingStore({ ...store.task, status: 'claimed', attempts: 2 });
+    const agent2 = new ScriptedAgent([agentRun({ id: 102 }), done]);
+    await runTask(
+      claimOf(again.task),
+      { ...deps, store: again as unknown as TaskStore, agent: agent2 },
+      new AbortController().signal,
+    );
+    expect(agent2.methods()).toContain('createAgentRun');
+    const prompt = (agent2.calls.find((c) => c.method === 'createAgentRun')?.args[0] as { prompt: string }).prompt;
+    expect(prompt).toMatch(/agent-no-changes|without a pull request/);
+  });
+
+  it('stops before its next call to Codegen or GitHub when heartbeats stop getting through', async () => {
+    const task = makeTask({ checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    // The store stops answering heartbeats: they hang.
+    store.heartbeat = () => new Promise<never>(() => {});
+    const agent = new ScriptedAgent([agentRun({ status: 'RUNNING' })]);
+    const codeHost = new RecordingCodeHost();
+    const { deps, events } = depsFor(store, agent, codeHost);
+    deps.leaseMs = 300;
+    deps.wait = { ...deps.wait, initialMs: 5, maxMs: 5 };
+    let pollsAtLoss = -1;
+    events.on('lease_lost', () => (pollsAtLoss = agent.methods().length));
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('lease-lost');
+    // Nothing was asked of Codegen after the lease was given up, nothing of GitHub at all, nothing written.
+    expect(agent.methods().length).toBe(pollsAtLoss);
+    expect(codeHost.inputs).toHaveLength(0);
+    expect(store.methods()).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The recipe for one attempt at one task. Reads top to bottom:
- * validate -> prompt -> agent run (create or resume, checkpointed) -> wait -> pull request (checkpointed) -> report.
- * Any failure is classified and handed to the feedback handler (retry, fail or release); a lost lease stops the
- * attempt without writing anything, because another worker now owns the task.
+ * deadline -> validate -> parked? -> prompt -> agent run (intent, create or find, checkpointed) -> wait
+ * -> pull request (checkpointed) -> report.
+ * Any failure is classified and handed to the feedback handler (retry, fail, defer or release); a lost lease
+ * stops the attempt without writing anything, because another worker may own the task now.
  */
 import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { TaskOutcome } from '../domain/outcome.js';
@@ -10,10 +11,11 @@ import type { ClaimedTask } from '../domain/task.js';
 import { keepLease, LeaseLostError } from '../daemon/lease-keeper.js';
 import type { PipelineDeps, TaskContext } from './context.js';
 import { instrument } from './instrument.js';
+import { deadlineExceeded, deadlineOf } from './steps/agent-failures.js';
 import { awaitAgentRun } from './steps/await-agent-run.js';
 import { ensureAgentRun } from './steps/ensure-agent-run.js';
 import { ensurePullRequest } from './steps/ensure-pull-request.js';
-import { completeTask, failTask, releaseTask } from './steps/finish-task.js';
+import { completeTask, deferTask, failTask, releaseTask } from './steps/finish-task.js';
 import { validateTask } from './steps/validate-task.js';
 
 /** Abort reason used on shutdown: the task is released, not failed. */
@@ -26,7 +28,15 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
   const controller = new AbortController();
   const signal = AbortSignal.any([outer, controller.signal]);
   const logger = deps.logger.child({ taskId: task.id, attempt: task.attempts });
-  const ctx: TaskContext = { claim, task, token: lease.token, signal, logger, startedAt: Date.now() };
+  const ctx: TaskContext = {
+    claim,
+    task,
+    token: lease.token,
+    signal,
+    logger,
+    startedAt: Date.now(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  };
   const keeper = keepLease({
     store: deps.store,
     taskId: task.id,
@@ -35,6 +45,7 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
     logger,
     signal,
     onLost: (err) => controller.abort(err),
+    ...(claim.claimedAt !== undefined ? { grantedAt: claim.claimedAt } : {}),
   });
   deps.metrics?.tasksInFlight.inc();
   deps.events.emit('task_claimed', { taskId: task.id, attempt: task.attempts });
@@ -54,7 +65,15 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
 
 async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcome> {
   const { task } = ctx;
+  const deadline = deadlineOf(task.startedAt, deps.taskDeadlineMs);
+  if (deadline !== undefined && Date.now() >= deadline) {
+    throw deadlineExceeded(task.id, task.startedAt ?? '', deps.taskDeadlineMs, task.checkpoint.agentRunId);
+  }
   const { repository } = await instrument('validate', ctx, async () => validateTask(task, deps.defaultRepository));
+
+  // Another task of this repository just found it cannot be worked on: wait with it, touching nothing.
+  const park = deps.parks.parked(repository);
+  if (park) return deferTask(ctx, deps, park);
 
   const prompt = await instrument('generate-prompt', ctx, async () => {
     const suggestions = task.lastError ? flatten(deps.feedback.getImprovementSuggestions(task)) : undefined;
@@ -68,14 +87,27 @@ async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcom
     });
   });
 
-  const { run } = await instrument('ensure-agent-run', ctx, () =>
-    ensureAgentRun(ctx, deps, prompt.content, repository),
+  const step = deps.stepTimeoutMs;
+  const { run } = await instrument(
+    'ensure-agent-run',
+    ctx,
+    (c) => ensureAgentRun(c, deps, prompt.content, repository),
+    step,
   );
-  const finished = await instrument('await-agent-run', ctx, () => awaitAgentRun(ctx, deps, run));
-  const pr = await instrument('ensure-pull-request', ctx, () => ensurePullRequest(ctx, deps, finished, repository));
+  const finished = await instrument('await-agent-run', ctx, (c) => awaitAgentRun(c, deps, run));
+  const pr = await instrument(
+    'ensure-pull-request',
+    ctx,
+    (c) => ensurePullRequest(c, deps, finished, repository),
+    step,
+  );
 
-  return instrument('report', ctx, () =>
-    pr.kind === 'pull-request' ? completeTask(ctx, deps, { pr: pr.pr }) : completeTask(ctx, deps, { note: pr.note }),
+  return instrument(
+    'report',
+    ctx,
+    (c) =>
+      pr.kind === 'pull-request' ? completeTask(c, deps, { pr: pr.pr }) : completeTask(c, deps, { note: pr.note }),
+    step,
   );
 }
 
@@ -87,13 +119,17 @@ async function settleFailure(ctx: TaskContext, deps: PipelineDeps, raw: unknown)
     if (reason instanceof LeaseLostError || error.code === 'stale-lease') {
       deps.metrics?.leaseLost.inc();
       deps.events.emit('lease_lost', { taskId: ctx.task.id });
-      ctx.logger.warn({ err: error }, 'lease lost; leaving the task to its new holder');
+      ctx.logger.warn(
+        { err: reason instanceof LeaseLostError ? reason : error },
+        'lease lost; stopping work on the task',
+      );
       return { kind: 'lease-lost', durationMs };
     }
     if (reason instanceof ShutdownAbort) return await releaseTask(ctx, deps, 'shutdown');
     return await failTask(ctx, deps, error);
   } catch (reportRaw) {
-    // The store refused or could not be reached: the lease will expire and another claim will pick it up.
+    // The store refused or could not be reached: the lease will expire and another claim will pick it up,
+    // spending no attempt and keeping the checkpoint.
     const reportError = toDaemonError(reportRaw);
     if (reportError.code === 'stale-lease') return { kind: 'lease-lost', durationMs };
     ctx.logger.error({ err: reportError, cause: error.code }, 'could not report the attempt; the lease will expire');

@@ -3,13 +3,20 @@
  *
  * task.context may carry `files`, `relatedFiles`, `dependencies`, `acceptanceCriteria` and `links` (camelCase or
  * snake_case), each a list of strings or objects, or a single string; any other key (not starting with `_`) is
- * shown under "other context". The include* flags drop whole kinds. Everything kept must fit in
+ * shown under "other context". Every item is one line, cleaned of control and bidi characters (untrusted.ts);
+ * the prompt generator fences it. The include* flags drop whole kinds. Everything kept must fit in
  * maxContextLength characters: items are taken in a fixed order of importance (acceptance criteria, files,
  * related files, dependencies, links, other) and at the first item that does not fit, the rest is left out
- * (prose items are cut to fit instead), and `note` says what was left out.
+ * (prose items are cut to fit instead, ending in a truncation marker), and `note` says what was left out.
  */
 import type { AppConfig } from '../config/load.js';
 import type { Task } from '../domain/task.js';
+import { compactJson } from './compact-json.js';
+import { capText, cleanLine } from './untrusted.js';
+
+/** A stored row's context may be anything JSON; only an object has keys to show. */
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The context kinds, in the order they are given room. */
 export const CONTEXT_KINDS = ['acceptanceCriteria', 'files', 'relatedFiles', 'dependencies', 'links', 'notes'] as const;
@@ -44,8 +51,8 @@ const KEYS: Record<Exclude<ContextKind, 'notes'>, string[]> = {
 
 /** Prose can be cut mid-item; a path or a URL cut short is useless, so those are left out whole. */
 const CUTTABLE: ReadonlySet<ContextKind> = new Set(['acceptanceCriteria', 'notes']);
-/** Do not cut prose into a stub shorter than this. */
-const MIN_CUT = 24;
+/** Do not cut prose into a stub shorter than this (the truncation marker takes about 30 of it). */
+const MIN_CUT = 48;
 
 const LABEL: Record<ContextKind, [string, string]> = {
   acceptanceCriteria: ['acceptance criterion', 'acceptance criteria'],
@@ -59,12 +66,13 @@ const LABEL: Record<ContextKind, [string, string]> = {
 const HEAD_FIELDS = ['path', 'file', 'name', 'url', 'title', 'id'];
 const TAIL_FIELDS = ['description', 'reason', 'note', 'summary', 'title'];
 
-function fold(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return fold(value);
+/**
+ * One item as a line of display text, cleaned of control and bidi characters (untrusted.ts). `max` bounds the
+ * work on values that are not text: they are shown as JSON cut after about `max` characters, never fully
+ * serialised (a value nested thousands deep would overflow JSON.stringify's stack).
+ */
+function describe(value: unknown, max: number): string {
+  if (typeof value === 'string') return cleanLine(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
@@ -73,20 +81,22 @@ function describe(value: unknown): string {
       const version = typeof obj.version === 'string' ? `@${obj.version}` : '';
       // A link's title describes it: {url, title} reads "url - title".
       const tailKey = TAIL_FIELDS.find((k) => k !== headKey && typeof obj[k] === 'string' && obj[k].trim() !== '');
-      return fold(`${String(obj[headKey])}${version}${tailKey ? ` - ${String(obj[tailKey])}` : ''}`);
+      return cleanLine(`${String(obj[headKey])}${version}${tailKey ? ` - ${String(obj[tailKey])}` : ''}`);
     }
   }
-  return fold(JSON.stringify(value) ?? '');
+  return cleanLine(compactJson(value, max));
 }
 
 /** A list from whatever shape the user gave: list, single string, or a map such as package.json dependencies. */
-function toItems(value: unknown, kind: ContextKind): string[] {
+function toItems(value: unknown, kind: ContextKind, max: number): string[] {
   let items: string[];
-  if (Array.isArray(value)) items = value.map(describe);
+  if (Array.isArray(value)) items = value.map((item) => describe(item, max));
   else if (typeof value === 'object' && value !== null) {
     const joiner = kind === 'dependencies' ? '@' : ': ';
-    items = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}${joiner}${describe(v)}`);
-  } else items = value === undefined || value === null ? [] : [describe(value)];
+    items = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `${cleanLine(k)}${joiner}${describe(v, max)}`,
+    );
+  } else items = value === undefined || value === null ? [] : [describe(value, max)];
   return items.filter((item) => item !== '');
 }
 
@@ -102,18 +112,21 @@ export function collectContext(
   task: Task,
   flags: AppConfig['promptGenerator']['context'],
 ): Record<ContextKind, string[]> {
-  const raw = task.context ?? {};
+  const raw = isRecord(task.context) ? task.context : {};
+  // Anything longer than the whole context budget is cut anyway; describing more of it would be wasted work.
+  const max = flags.maxContextLength + 1;
   const known = new Set(Object.values(KEYS).flat());
   const lists = {} as Record<ContextKind, string[]>;
   for (const [kind, keys] of Object.entries(KEYS) as [Exclude<ContextKind, 'notes'>, string[]][]) {
-    lists[kind] = enabled(kind, flags) ? keys.flatMap((key) => toItems(raw[key], kind)) : [];
+    lists[kind] = enabled(kind, flags) ? keys.flatMap((key) => toItems(raw[key], kind, max)) : [];
   }
   lists.notes = Object.keys(raw)
     .filter((key) => !known.has(key) && !key.startsWith('_') && raw[key] !== undefined && raw[key] !== null)
     .sort()
     .map((key) => {
       const value = raw[key];
-      return `${key}: ${Array.isArray(value) ? value.map(describe).join(', ') : describe(value)}`;
+      const shown = Array.isArray(value) ? value.map((item) => describe(item, max)).join(', ') : describe(value, max);
+      return `${cleanLine(key)}: ${shown}`;
     });
   return lists;
 }
@@ -136,7 +149,7 @@ export function extractContext(task: Task, flags: AppConfig['promptGenerator']['
         continue;
       }
       if (!full && CUTTABLE.has(kind) && remaining >= MIN_CUT) {
-        kept[kind].push(`${item.slice(0, remaining - 1).trimEnd()}…`);
+        kept[kind].push(capText(item, remaining).text);
         cut += 1;
         remaining = 0;
       } else omitted[kind] = (omitted[kind] ?? 0) + 1;

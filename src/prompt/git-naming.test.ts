@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { makeTask } from '../../test/fixtures/prompt-fixtures.js';
-import { branchNameForTask, fenced, isValidBranchName, renderCommitMessage } from './git-naming.js';
+import { branchNameForTask, isValidBranchName, renderCommitMessage } from './git-naming.js';
 
 describe('branchNameForTask', () => {
   it('is prefix + id for ordinary ids', () => {
@@ -68,11 +68,14 @@ describe('renderCommitMessage', () => {
       'bugfix: Fix it\n\nTask: T-9',
     );
   });
-});
 
-describe('fenced', () => {
-  it('uses a fence longer than any backtick run inside', () => {
-    expect(fenced('plain')).toBe('```text\nplain\n```');
-    expect(fenced('has ``` inside')).toBe('````text\nhas ``` inside\n````');
+  it('strips control and bidi characters from the task text and never expands placeholders inside it', () => {
+    const task = makeTask({
+      title: 'Fix\u001b[2J it\u202e',
+      description: 'Body {{BRANCH}}\u0000 \u200bline\rnext',
+    });
+    expect(renderCommitMessage('feat: {{TASK_TITLE}}\n\n{{TASK_DESCRIPTION}}', task)).toBe(
+      'feat: Fix it\n\nBody {{BRANCH}} line\nnext',
+    );
   });
 });

@@ -5,6 +5,7 @@
  * the pipeline must compute it the same way: both call `branchNameForTask`.
  */
 import { renderTemplate } from './render.js';
+import { cleanBlock, cleanLine } from './untrusted.js';
 import type { Task } from '../domain/task.js';
 
 /** Longest task-id part kept in a branch name before it is shortened (and made unique with a hash). */
@@ -72,21 +73,17 @@ export function isValidBranchName(name: string): boolean {
   return name.split('/').every((part) => !part.startsWith('.') && !part.toLowerCase().endsWith('.lock'));
 }
 
-/** Whitespace runs (newlines included) folded to one space: for one-line uses such as a commit subject. */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
-}
-
 /**
  * The commit message from prManager.commits.messageTemplate. {{TASK_TITLE}} and {{TASK_DESCRIPTION}} are the
- * seed's placeholders; {{TASK_ID}} and {{TASK_TYPE}} are also filled. The title is folded to one line so the
- * subject stays a subject; trailing spaces are dropped from every line.
+ * seed's placeholders; {{TASK_ID}} and {{TASK_TYPE}} are also filled. The task's text is cleaned of control and
+ * bidi characters first (untrusted.ts); the title is folded to one line so the subject stays a subject;
+ * trailing spaces are dropped from every line. The result is task text: the prompt shows it fenced and capped.
  */
 export function renderCommitMessage(messageTemplate: string, task: Task): string {
   const message = renderTemplate(messageTemplate.replace(/\r\n/g, '\n'), {
-    TASK_TITLE: oneLine(task.title),
-    TASK_DESCRIPTION: task.description.replace(/\r\n/g, '\n').trim(),
-    TASK_ID: task.id,
+    TASK_TITLE: cleanLine(task.title),
+    TASK_DESCRIPTION: cleanBlock(task.description),
+    TASK_ID: cleanLine(task.id),
     TASK_TYPE: task.type,
   });
   return message
@@ -94,11 +91,4 @@ export function renderCommitMessage(messageTemplate: string, task: Task): string
     .map((line) => line.trimEnd())
     .join('\n')
     .trim();
-}
-
-/** A fenced code block that survives backticks inside `text` (the fence is longer than any run in it). */
-export function fenced(text: string, info = 'text'): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${info}\n${text}\n${fence}`;
 }

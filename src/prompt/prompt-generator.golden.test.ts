@@ -2,26 +2,12 @@
  * Golden files: the exact prompt for each task type, and for a retry. Compared byte for byte; run with
  * UPDATE_GOLDEN=1 to rewrite them, then read the diff before committing.
  */
-import { describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from '@jest/globals';
 import type { Task } from '../domain/task.js';
 import { PromptGenerator } from './prompt-generator.js';
 import type { PromptOptions } from './prompt-vars.js';
 import { defaultConfig, gitSettings, makeTask } from '../../test/fixtures/prompt-fixtures.js';
-
-const GOLDEN_DIR = fileURLToPath(new URL('../../test/golden/prompts/', import.meta.url));
-const update = process.env.UPDATE_GOLDEN === '1';
-
-function checkGolden(name: string, content: string): void {
-  const file = `${GOLDEN_DIR}${name}.md`;
-  if (update) {
-    mkdirSync(GOLDEN_DIR, { recursive: true });
-    writeFileSync(file, content);
-  }
-  if (!existsSync(file)) throw new Error(`golden file ${file} is missing: run with UPDATE_GOLDEN=1 to create it`);
-  expect(content).toBe(readFileSync(file, 'utf8'));
-}
+import { checkGolden } from '../../test/fixtures/golden.js';
 
 const config = defaultConfig();
 const generator = new PromptGenerator(config.promptGenerator, gitSettings(config));
@@ -126,6 +112,6 @@ const cases: [string, Task, PromptOptions][] = [
 
 describe('prompt golden files', () => {
   it.each(cases)('%s', (name, task, options) => {
-    checkGolden(name, generator.render(task, options).content);
+    checkGolden(`prompts/${name}.md`, generator.render(task, options).content);
   });
 });

@@ -12,6 +12,8 @@ import { extractContext } from './context.js';
 import { branchNameForTask, renderCommitMessage } from './git-naming.js';
 import { buildTemplateVars, type GitSettings, type PromptOptions } from './prompt-vars.js';
 import { renderTemplate, templateNames } from './render.js';
+import { PROMPT_LIMITS } from './task-text.js';
+import { capText, cleanLine } from './untrusted.js';
 import { BUILT_IN_TEMPLATES, DEFAULT_TEMPLATE_NAMES, TEMPLATE_VARIABLES } from './templates/index.js';
 
 export type { GitSettings, PromptOptions } from './prompt-vars.js';
@@ -25,7 +27,7 @@ export interface GeneratedPrompt {
     taskType: TaskType;
     /** content.length */
     length: number;
-    /** True when task context was cut to fit maxContextLength. */
+    /** True when any task text was cut: context to fit maxContextLength, a field to its cap, or the prompt. */
     truncated: boolean;
     attempt: number;
     /** The branch the prompt asks the agent to push: pass it on as EnsurePullRequestInput.expectedBranch. */
@@ -49,6 +51,13 @@ interface ResolvedTemplate {
 }
 
 const COMMIT_VARIABLES = new Set(['TASK_TITLE', 'TASK_DESCRIPTION', 'TASK_ID', 'TASK_TYPE']);
+
+/** The long texts cut, in this order, when a prompt would exceed PROMPT_LIMITS.prompt. */
+const SHRINK_ORDER = ['context', 'description', 'commitMessage'] as const;
+/** Room for a truncation marker (and a context note) on top of the excess, so one cut usually suffices. */
+const MARKER_ROOM = 200;
+/** One render, then at most two cuts per long text: each cut brings the text down by at least the excess. */
+const MAX_RENDER_PASSES = 1 + 2 * SHRINK_ORDER.length;
 
 function configError(message: string, code: string): DaemonError {
   return new DaemonError(message, { code, category: 'configuration' });
@@ -111,11 +120,18 @@ export class PromptGenerator {
 
   /**
    * The pure, synchronous core of generatePrompt. Throws a validation DaemonError (code `task-empty`) for a
-   * task with neither title nor description: no prompt can say what to do.
+   * task with neither title nor description (after cleaning): no prompt can say what to do.
+   *
+   * The prompt never exceeds PROMPT_LIMITS.prompt characters: when it would, the context, then the
+   * description, then the commit message are cut (each with a visible marker) and it is rendered again. Only
+   * a user template that repeats the task text many times can still be too long; that is a `prompt-too-large`
+   * DaemonError rather than a prompt that loses its delivery instructions.
    */
   render(task: Task, options: PromptOptions = {}): GeneratedPrompt {
-    if (task.title.trim() === '' && task.description.trim() === '') {
-      throw new DaemonError(`task ${task.id} has neither a title nor a description`, {
+    // The id goes into error messages, which reach logs and stored rows: cleaned and capped like task text.
+    const shownId = capText(cleanLine(String(task.id)), PROMPT_LIMITS.taskId).text;
+    if (cleanLine(String(task.title)) === '' && cleanLine(String(task.description)) === '') {
+      throw new DaemonError(`task ${shownId} has neither a title nor a description`, {
         code: 'task-empty',
         category: 'validation',
       });
@@ -123,35 +139,50 @@ export class PromptGenerator {
     // Stored data may carry a type from an older version; anything unknown uses the default template.
     const type: TaskType = TASK_TYPES.includes(task.type) ? task.type : 'default';
     const template = this.templates[type];
-    const attempt = Math.max(1, Math.trunc(options.attempt ?? task.attempts));
-    const context = extractContext(task, this.config.context);
-    const branch = branchNameForTask(this.git.branchPrefix, task.id);
+    const attempt = Math.max(1, Math.trunc(options.attempt ?? task.attempts) || 1);
+    const branch = branchNameForTask(this.git.branchPrefix, String(task.id));
     const commitMessage = renderCommitMessage(this.git.commitMessageTemplate, task);
-    const vars = buildTemplateVars({
-      task,
-      type,
-      options,
-      config: this.config,
-      git: this.git,
-      context,
-      branch,
-      commitMessage,
-      attempt,
-    });
-    // Templates leave no stray blank lines (standalone section tags take their line), so user text in the
-    // description and commit message is never reflowed here.
-    const content = `${renderTemplate(template.text, vars).trim()}\n`;
-    return {
-      content,
-      metadata: {
-        template: template.name,
-        taskType: type,
-        length: content.length,
-        truncated: context.truncated,
-        attempt,
-        branch,
-      },
+    const budget: Record<(typeof SHRINK_ORDER)[number], number> = {
+      context: this.config.context.maxContextLength,
+      description: PROMPT_LIMITS.description,
+      commitMessage: PROMPT_LIMITS.commitMessage,
     };
+    for (let pass = 0; pass < MAX_RENDER_PASSES; pass++) {
+      const context = extractContext(task, { ...this.config.context, maxContextLength: budget.context });
+      const built = buildTemplateVars({
+        task,
+        type,
+        options,
+        config: this.config,
+        git: this.git,
+        context,
+        branch,
+        commitMessage,
+        attempt,
+        budget,
+      });
+      // Templates leave no stray blank lines (standalone section tags take their line), so user text in the
+      // description and commit message is never reflowed here.
+      const content = `${renderTemplate(template.text, built.vars).trim()}\n`;
+      const excess = content.length - PROMPT_LIMITS.prompt;
+      if (excess <= 0) {
+        const truncated = context.truncated || built.cut > 0 || pass > 0;
+        return {
+          content,
+          metadata: { template: template.name, taskType: type, length: content.length, truncated, attempt, branch },
+        };
+      }
+      // Cut the first long text that can still give, by the excess plus room for its truncation marker.
+      const sizes = { context: context.length, ...built.sizes };
+      const key = SHRINK_ORDER.find((k) => Math.min(budget[k], sizes[k]) > 0);
+      if (key === undefined) break;
+      budget[key] = Math.max(0, Math.min(budget[key], sizes[key]) - excess - MARKER_ROOM);
+    }
+    throw new DaemonError(
+      `the prompt for task ${shownId} does not fit in ${PROMPT_LIMITS.prompt} characters even with its context, ` +
+        `description and commit message cut: template "${template.name}" repeats too much task text`,
+      { code: 'prompt-too-large', category: 'configuration' },
+    );
   }
 
   /**

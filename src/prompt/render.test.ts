@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DaemonError } from '../domain/errors.js';
-import { parseTemplate, renderTemplate, templateNames } from './render.js';
+import { asBlock, parseTemplate, renderTemplate, templateNames } from './render.js';
 
 describe('renderTemplate', () => {
   it('replaces variables and renders missing ones as nothing', () => {
@@ -78,5 +78,28 @@ describe('renderTemplate', () => {
 
   it('lists the names a template uses', () => {
     expect(templateNames('{{B}} {{#A}}{{.}}{{C}}{{/A}} {{^D}}{{/D}}')).toEqual(['A', 'B', 'C', 'D']);
+  });
+});
+
+describe('block values', () => {
+  const B = asBlock('```text\nbody\n```');
+
+  it('stand on lines of their own when the template puts them mid-line', () => {
+    expect(renderTemplate('Do: {{B}} now.', { B })).toBe('Do: \n```text\nbody\n```\n now.');
+  });
+
+  it('add no line break where the template already has one', () => {
+    expect(renderTemplate('Do:\n\n{{B}}\n\nnext', { B })).toBe('Do:\n\n```text\nbody\n```\n\nnext');
+    expect(renderTemplate('{{B}}', { B })).toBe('```text\nbody\n```');
+  });
+
+  it('keep two blocks in a row apart', () => {
+    expect(renderTemplate('{{B}}{{B}}', { B })).toBe('```text\nbody\n```\n```text\nbody\n```');
+  });
+
+  it('work as the item of a section, and an empty block renders nothing', () => {
+    expect(renderTemplate('{{?B}}x {{.}} y{{/B}}', { B })).toBe('x \n```text\nbody\n```\n y');
+    expect(renderTemplate('{{#B}}- {{.}}{{/B}}', { B })).toBe('- \n```text\nbody\n```');
+    expect(renderTemplate('a{{?E}}never{{/E}}{{^E}}none{{/E}}', { E: asBlock('') })).toBe('anone');
   });
 });

@@ -10,11 +10,28 @@
  * - `{{^NAME}}...{{/NAME}}`    render the body once when NAME is missing or empty.
  * A section tag alone on its line takes the whole line with it, so optional blocks leave no blank lines behind.
  * Names are letters, digits and underscores. Anything else between braces is left as literal text.
+ *
+ * A `BlockValue` (a fenced block of task text) always stands on lines of its own: when the template puts it
+ * mid-line, a line break is added before it and after it. A fence that does not start a line is no fence, and
+ * the task text after it would be read as markdown; so no template, built-in or user, can place it wrongly.
  */
 import { DaemonError } from '../domain/errors.js';
 
+/** A value that must start and end on a line of its own, such as a fenced block. */
+export interface BlockValue {
+  readonly block: string;
+}
+
+/** One template value: text, a list, a block, or nothing. */
+export type TemplateValue = string | string[] | BlockValue | undefined;
+
 /** The values a template is rendered with. */
-export type TemplateVars = Record<string, string | string[] | undefined>;
+export type TemplateVars = Record<string, TemplateValue>;
+
+/** Wrap `text` as a value that always stands on lines of its own. */
+export function asBlock(text: string): BlockValue {
+  return { block: text };
+}
 
 type SectionKind = '#' | '?' | '^';
 type Node =
@@ -148,32 +165,57 @@ export function templateNames(template: string): string[] {
   return [...names].sort();
 }
 
-function asList(value: string | string[] | undefined): string[] {
+function isBlock(value: TemplateValue): value is BlockValue {
+  return typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The items a `{{#NAME}}` section repeats for (a string or a block counts as one item). */
+function asList(value: TemplateValue): (string | BlockValue)[] {
   if (value === undefined) return [];
   if (Array.isArray(value)) return value.filter((item) => item !== '');
+  if (isBlock(value)) return value.block === '' ? [] : [value];
   return value === '' ? [] : [value];
 }
 
-function asText(value: string | string[] | undefined): string {
-  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+/** Collects the output; keeps every block on lines of its own. */
+class Output {
+  text = '';
+  private breakBeforeNext = false;
+
+  write(value: TemplateValue): void {
+    if (isBlock(value)) {
+      if (value.block === '') return;
+      if (this.text !== '' && !this.text.endsWith('\n')) this.text += '\n';
+      this.text += value.block;
+      this.breakBeforeNext = true;
+      return;
+    }
+    const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
+    if (text === '') return;
+    if (this.breakBeforeNext && !text.startsWith('\n')) this.text += '\n';
+    this.breakBeforeNext = false;
+    this.text += text;
+  }
 }
 
-function renderNodes(nodes: Node[], vars: TemplateVars, dot: string): string {
-  let out = '';
+function renderNodes(nodes: Node[], vars: TemplateVars, dot: string | BlockValue, out: Output): void {
   for (const node of nodes) {
-    if (node.type === 'text') out += node.text;
-    else if (node.type === 'var') out += node.name === '.' ? dot : asText(vars[node.name]);
+    if (node.type === 'text') out.write(node.text);
+    else if (node.type === 'var') out.write(node.name === '.' ? dot : vars[node.name]);
     else {
-      const items = asList(vars[node.name]);
-      if (node.kind === '#') for (const item of items) out += renderNodes(node.children, vars, item);
-      else if (node.kind === '?' && items.length > 0) out += renderNodes(node.children, vars, asText(vars[node.name]));
-      else if (node.kind === '^' && items.length === 0) out += renderNodes(node.children, vars, '');
+      const value = vars[node.name];
+      const items = asList(value);
+      if (node.kind === '#') for (const item of items) renderNodes(node.children, vars, item, out);
+      else if (node.kind === '?' && items.length > 0) {
+        renderNodes(node.children, vars, Array.isArray(value) ? value.join(', ') : (value ?? ''), out);
+      } else if (node.kind === '^' && items.length === 0) renderNodes(node.children, vars, '', out);
     }
   }
-  return out;
 }
 
 /** Render `template` with `vars`. Missing values render empty; throws only on a malformed template. */
 export function renderTemplate(template: string, vars: TemplateVars): string {
-  return renderNodes(parseTemplate(template), vars, '');
+  const out = new Output();
+  renderNodes(parseTemplate(template), vars, '', out);
+  return out.text;
 }

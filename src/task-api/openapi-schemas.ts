@@ -43,7 +43,9 @@ export const SCHEMAS: Record<string, unknown> = {
     agentRunId: { type: 'integer' },
     agentRunUrl: { type: 'string' },
     pr: ref('PullRequestRef'),
+    runIntent: ref('RecordedRunIntent'),
   }),
+  RecordedRunIntent: obj({ nonce: { type: 'string' }, at: dateTime }, ['nonce', 'at']),
   Task: {
     type: 'object',
     required: [
@@ -77,6 +79,8 @@ export const SCHEMAS: Record<string, unknown> = {
       checkpoint: ref('TaskCheckpoint'),
       lastError: ref('TaskError'),
       feedback: { type: 'array' },
+      startedAt: dateTime,
+      leaseExpiries: { type: 'integer', minimum: 0 },
       createdAt: dateTime,
       updatedAt: dateTime,
     },
@@ -159,8 +163,25 @@ export const REQUEST_BODIES: Record<string, unknown> = {
         maxItems: LIMITS.claim.max,
         description: 'Claim only these tasks.',
       },
+      maxLeaseExpiries: {
+        type: 'integer',
+        minimum: 1,
+        maximum: LIMITS.leaseExpiries.max,
+        description: 'Fail instead of claiming a task whose worker was lost this many times. Default 10.',
+      },
     },
     ['worker', 'limit', 'leaseMs'],
+  ),
+  RunIntent: obj({ token: name, nonce: str({ minLength: 8, maxLength: 100 }) }, ['token', 'nonce']),
+  AgentRunSighting: obj(
+    {
+      runId: { type: 'integer', minimum: 1 },
+      url: httpUrl,
+      state: { enum: ['live', 'succeeded', 'failed'] },
+      intent: str({ minLength: 8, maxLength: 100 }),
+      pr: ref('PullRequestRef'),
+    },
+    ['runId', 'state'],
   ),
   Heartbeat: obj(
     { token: name, leaseMs: { type: 'integer', minimum: LIMITS.leaseMs.min, maximum: LIMITS.leaseMs.max } },
@@ -184,11 +205,16 @@ export const REQUEST_BODIES: Record<string, unknown> = {
         'status',
         'token',
       ]),
-      obj({ status: { const: 'failed' }, token: name, error: taskError, countAttempt: { type: 'boolean' } }, [
-        'status',
-        'token',
-        'error',
-      ]),
+      obj(
+        {
+          status: { const: 'failed' },
+          token: name,
+          error: taskError,
+          countAttempt: { type: 'boolean' },
+          dropRun: { type: 'boolean' },
+        },
+        ['status', 'token', 'error'],
+      ),
       obj(
         {
           status: { const: 'retry' },
@@ -196,6 +222,7 @@ export const REQUEST_BODIES: Record<string, unknown> = {
           error: taskError,
           retryAt: dateTime,
           countAttempt: { type: 'boolean' },
+          dropRun: { type: 'boolean' },
         },
         ['status', 'token', 'error', 'retryAt'],
       ),

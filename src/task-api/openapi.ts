@@ -181,6 +181,39 @@ export const TASK_API_OPENAPI = {
         },
       },
     },
+    '/tasks/{id}/intent': {
+      parameters: [idParam],
+      put: {
+        operationId: 'recordRunIntent',
+        summary: `Record the intent to create an agent run; the nonce travels in the run's metadata. ${leased}`,
+        requestBody: body('RunIntent'),
+        responses: {
+          '200': ok('The recorded intent, with the store time it was recorded.', {
+            type: 'object',
+            required: ['intent'],
+            properties: { intent: ref('RecordedRunIntent') },
+          }),
+          ...errors(400, 404, 409),
+        },
+      },
+    },
+    '/tasks/{id}/sightings': {
+      parameters: [idParam],
+      post: {
+        operationId: 'noteAgentRun',
+        summary:
+          'The reconciler reports an agent run that names this task: adopt it, record its late PR, or note an extra run.',
+        requestBody: body('AgentRunSighting'),
+        responses: {
+          '200': ok('What the store did.', {
+            type: 'object',
+            required: ['outcome'],
+            properties: { outcome: { enum: ['adopted', 'late-pr', 'extra-run', 'none'] } },
+          }),
+          ...errors(400),
+        },
+      },
+    },
     '/tasks/{id}/status': {
       parameters: [idParam],
       put: {

@@ -3,7 +3,7 @@
  * string into the arguments of one TaskStore call, or into the list of everything wrong with it.
  */
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../domain/task.js';
-import type { ClaimOptions, TaskListFilter } from '../pipeline/ports.js';
+import type { AgentRunSighting, ClaimOptions, TaskListFilter } from '../pipeline/ports.js';
 import { REPOSITORY_PATTERN } from '../domain/task-validation.js';
 import { FieldReader, readBody, type Checked, type FieldError } from './validate.js';
 
@@ -12,6 +12,7 @@ export const LIMITS = {
   pageSize: { min: 1, max: 500, default: 50 },
   claim: { min: 1, max: 100 },
   leaseMs: { min: 1_000, max: 3_600_000 },
+  leaseExpiries: { min: 1, max: 1_000 },
   batch: 500,
   text: 200,
 } as const;
@@ -75,11 +76,13 @@ export function parseCreateEnvelope(body: unknown): Checked<{ items: unknown[]; 
 export function parseClaim(body: unknown): Checked<ClaimOptions> {
   const reader = readBody(body);
   if (Array.isArray(reader)) return failed(reader);
-  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds']);
+  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds', 'maxLeaseExpiries']);
   const worker = reader.string('worker', { ...NAME, required: true });
   const limit = reader.integer('limit', { ...LIMITS.claim, required: true });
   const leaseMs = reader.integer('leaseMs', { ...LIMITS.leaseMs, required: true });
   const options: ClaimOptions = { worker: worker ?? '', limit: limit ?? 0, leaseMs: leaseMs ?? 0 };
+  const maxLeaseExpiries = reader.integer('maxLeaseExpiries', LIMITS.leaseExpiries);
+  if (maxLeaseExpiries !== undefined) options.maxLeaseExpiries = maxLeaseExpiries;
   const ids = reader.raw('taskIds');
   if (ids !== undefined) {
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > LIMITS.claim.max) {
@@ -136,3 +139,53 @@ export function checkTaskId(id: string): FieldError[] {
 }
 
 export { NAME as NAME_FIELD };
+
+/** Run intent nonces: 8 to 100 printable ASCII characters. */
+const NONCE = { max: 100, pattern: /^[\x21-\x7e]{8,100}$/, hint: 'must be 8 to 100 printable ASCII characters' };
+
+/** PUT /tasks/:id/intent: the run intent an attempt records before it creates an agent run. */
+export function parseRunIntent(body: unknown): Checked<{ token: string; nonce: string }> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['token', 'nonce']);
+  const token = reader.string('token', { ...NAME, required: true });
+  const nonce = reader.string('nonce', { ...NONCE, required: true });
+  return reader.result({ token: token ?? '', nonce: nonce ?? '' });
+}
+
+const SIGHTING_STATES = ['live', 'succeeded', 'failed'] as const;
+
+/** POST /tasks/:id/sightings: what the reconciler saw of an agent run naming this task. */
+export function parseSighting(body: unknown): Checked<AgentRunSighting> {
+  const reader = readBody(body);
+  if (Array.isArray(reader)) return failed(reader);
+  reader.onlyKnown(['runId', 'url', 'state', 'intent', 'pr']);
+  const runId = reader.integer('runId', { required: true, min: 1, max: Number.MAX_SAFE_INTEGER });
+  const url = reader.string('url', { max: 2000, pattern: /^https?:\/\/\S+$/, hint: 'must be an http(s) URL' });
+  const state = reader.oneOf('state', SIGHTING_STATES, { required: true });
+  const intent = reader.string('intent', NONCE);
+  const sighting: AgentRunSighting = { runId: runId ?? 0, state: state ?? 'live' };
+  if (url) sighting.url = url;
+  if (intent) sighting.intent = intent;
+  const pr = reader.object('pr');
+  if (pr) {
+    const prUrl = pr.string('url', {
+      required: true,
+      max: 2000,
+      pattern: /^https?:\/\/\S+$/,
+      hint: 'must be an http(s) URL',
+    });
+    const number = pr.integer('number', { required: true, min: 1, max: 1_000_000_000 });
+    const branch = pr.string('branch', { required: true, max: 255 });
+    const prState = pr.oneOf('state', ['open', 'merged', 'closed'] as const);
+    pr.onlyKnown(['url', 'number', 'branch', 'state']);
+    reader.absorb(pr);
+    sighting.pr = {
+      url: prUrl ?? '',
+      number: number ?? 0,
+      branch: branch ?? '',
+      ...(prState ? { state: prState } : {}),
+    };
+  }
+  return reader.result(sighting);
+}

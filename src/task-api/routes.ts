@@ -15,6 +15,8 @@ import {
   parseFeedback,
   parseHeartbeat,
   parseListQuery,
+  parseRunIntent,
+  parseSighting,
 } from './requests.js';
 import { parsePullRequestChange, parseStatusChange, type StatusChange } from './status-requests.js';
 import type { Checked, FieldError } from './validate.js';
@@ -136,6 +138,16 @@ export function registerTaskRoutes(app: Hono, store: TaskStore): void {
     withBody(c, parseHeartbeat, async (id, { token, leaseMs }) =>
       c.json({ lease: await store.heartbeat(id, token, leaseMs) }),
     ),
+  );
+
+  app.put('/tasks/:id/intent', (c) =>
+    withBody(c, parseRunIntent, async (id, { token, nonce }) =>
+      c.json({ intent: await store.recordRunIntent(id, token, nonce) }),
+    ),
+  );
+
+  app.post('/tasks/:id/sightings', (c) =>
+    withBody(c, parseSighting, async (id, sighting) => c.json({ outcome: await store.noteAgentRun(id, sighting) })),
   );
 
   app.put('/tasks/:id/status', (c) =>

@@ -31,7 +31,7 @@ const URL_FIELD = { max: 2000, pattern: HTTP_URL, hint: 'must be an http(s) URL'
 const FIELDS: Record<StatusChange['kind'], string[]> = {
   'agent-run': ['token', 'agentRun'],
   complete: ['token', 'pr', 'note'],
-  fail: ['token', 'error', 'retryAt', 'countAttempt'],
+  fail: ['token', 'error', 'retryAt', 'countAttempt', 'dropRun'],
   release: ['token'],
   retry: ['actor'],
   cancel: ['actor'],
@@ -96,7 +96,13 @@ function readFailure(reader: FieldReader, retry: boolean): FailureReport {
   const retryAt = reader.timestamp('retryAt', { required: retry });
   if (!retry && retryAt !== undefined) reader.fail('retryAt', 'is only allowed with status retry');
   const countAttempt = reader.boolean('countAttempt');
-  return { error, ...(retryAt && retry ? { retryAt } : {}), ...(countAttempt !== undefined ? { countAttempt } : {}) };
+  const dropRun = reader.boolean('dropRun');
+  return {
+    error,
+    ...(retryAt && retry ? { retryAt } : {}),
+    ...(countAttempt !== undefined ? { countAttempt } : {}),
+    ...(dropRun !== undefined ? { dropRun } : {}),
+  };
 }
 
 function readPullRequest(reader: FieldReader, name: string): PullRequestRef | undefined {

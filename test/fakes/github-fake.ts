@@ -53,6 +53,7 @@ export interface FailureMatch {
 
 export interface GitHubFake {
   url: string;
+  /** The token the fake accepts; assign to simulate a revoked or rotated token. */
   token: string;
   requests: FakeRequest[];
   /** Contract violations (requests refused with 400, and any 2xx body the fake sent that breaks the schema). */
@@ -84,7 +85,7 @@ function verifyAppJwt(jwt: string, app: NonNullable<GitHubFakeOptions['app']>): 
 
 /** Start the fake on 127.0.0.1 on a free port. */
 export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<GitHubFake> {
-  const token = options.token ?? 'ghp_fake_token';
+  let token = options.token ?? 'ghp_fake_token';
   const contract = loadGitHubContract();
   const examples = (loadGitHubDescription().components as { examples: Record<string, { value: unknown }> }).examples;
   const requests: FakeRequest[] = [];
@@ -101,6 +102,8 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
 
   const handlers: Record<string, Handler> = {
     ...state.handlers,
+    // GET /rate_limit: what the daemon probes GitHub with.
+    'rate-limit/get': () => ({ status: 200, body: examples['rate-limit-overview']?.value }),
     'apps/create-installation-access-token': () => {
       const issued = `ghs_fake_installation_${installationTokens.length + 1}`;
       installationTokens.push(issued);
@@ -207,7 +210,12 @@ export async function startGitHubFake(options: GitHubFakeOptions = {}): Promise<
 
   return {
     url: baseUrl,
-    token,
+    get token() {
+      return token;
+    },
+    set token(value: string) {
+      token = value;
+    },
     requests,
     violations,
     installationTokens,

@@ -3,7 +3,7 @@
  * loudly on a call the test did not expect. The real stores and HTTP adapters have their own tests.
  */
 import { DaemonError, staleLeaseError } from '../../src/domain/errors.js';
-import type { ClaimedTask, PullRequestRef, Task } from '../../src/domain/task.js';
+import type { ClaimedTask, PullRequestRef, RunIntent, Task } from '../../src/domain/task.js';
 import type {
   AgentRun,
   AgentApi,
@@ -63,6 +63,12 @@ export class RecordingStore {
     if (this.heartbeatError) throw this.heartbeatError;
     return { owner: 'worker-a', token, expiresAt: new Date(Date.now() + 60_000).toISOString() };
   }
+  async recordRunIntent(taskId: string, token: string, nonce: string) {
+    this.check('recordRunIntent', taskId, token, [nonce]);
+    const intent = { nonce, at: new Date().toISOString() };
+    this.task = { ...this.task, checkpoint: { ...this.task.checkpoint, runIntent: intent } };
+    return intent;
+  }
   async recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }) {
     this.check('recordAgentRun', taskId, token, [run]);
     this.task = { ...this.task, status: 'awaiting_agent', checkpoint: { ...this.task.checkpoint, agentRunId: run.id } };
@@ -77,8 +83,18 @@ export class RecordingStore {
   }
   async failTask(taskId: string, token: string, report: FailureReport) {
     this.check('failTask', taskId, token, [report]);
-    const retry = report.retryAt !== undefined && this.task.attempts < this.task.maxAttempts;
-    this.task = { ...this.task, status: retry ? 'retry' : 'failed', lastError: report.error };
+    const refund = report.countAttempt === false;
+    const retry = report.retryAt !== undefined && (refund || this.task.attempts < this.task.maxAttempts);
+    const checkpoint = report.dropRun
+      ? { ...(this.task.checkpoint.pr ? { pr: this.task.checkpoint.pr } : {}) }
+      : this.task.checkpoint;
+    this.task = {
+      ...this.task,
+      status: retry ? 'retry' : 'failed',
+      lastError: report.error,
+      attempts: refund ? Math.max(0, this.task.attempts - 1) : this.task.attempts,
+      checkpoint,
+    };
     return this.task;
   }
   async addFeedback(taskId: string, feedback: Record<string, unknown>) {
@@ -111,8 +127,11 @@ export function agentRun(overrides: Partial<AgentRun> = {}): AgentRun {
 export class ScriptedAgent implements AgentApi {
   readonly calls: Call[] = [];
   script: AgentRun[];
+  /** The run findAgentRunByIntent finds (for any intent of the task), if any. */
   lost?: AgentRun;
   createError?: DaemonError;
+  /** Thrown by getAgentRun while set (an outage, say). */
+  getError?: DaemonError;
 
   constructor(script: AgentRun[]) {
     this.script = script;
@@ -127,13 +146,18 @@ export class ScriptedAgent implements AgentApi {
   }
   async getAgentRun(runId: number) {
     this.record('getAgentRun', runId);
+    if (this.getError) throw this.getError;
     const next = this.script.length > 1 ? this.script.shift() : this.script[0];
     if (!next) throw new Error('script is empty');
     return next;
   }
-  async findAgentRunByTaskId(taskId: string) {
-    this.record('findAgentRunByTaskId', taskId);
+  async findAgentRunByIntent(taskId: string, intent: RunIntent) {
+    this.record('findAgentRunByIntent', taskId, intent);
     return this.lost;
+  }
+  async listAgentRuns() {
+    this.record('listAgentRuns');
+    return { items: this.lost ? [this.lost] : [], total: this.lost ? 1 : 0 };
   }
   async resumeAgentRun(runId: number, prompt: string) {
     this.record('resumeAgentRun', runId, prompt);
@@ -165,5 +189,20 @@ export class RecordingCodeHost implements CodeHost {
   }
   async getPullRequestStatus(): Promise<never> {
     throw new Error('not expected in this test');
+  }
+  async probe(): Promise<void> {}
+}
+
+/** A health monitor that answers what the test says: by default every probe finds the system healthy. */
+export class FakeHealth {
+  readonly assessed: DaemonError[] = [];
+  healthy = true;
+  async assess(error: DaemonError): Promise<boolean> {
+    this.assessed.push(error);
+    if (error.scope !== 'dependency' && error.scope !== 'credential') return true;
+    return this.healthy;
+  }
+  isDown(): boolean {
+    return !this.healthy;
   }
 }

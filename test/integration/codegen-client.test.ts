@@ -194,35 +194,46 @@ describe('repository ids', () => {
   });
 });
 
-describe('findAgentRunByTaskId', () => {
-  it('finds the newest run for a task across pages, ignoring non-API runs', async () => {
-    const older = fake.createRunAsIfLost({ prompt: 'old', metadata: { task_id: 'lost' } });
-    const newer = fake.createRunAsIfLost({ prompt: 'new', metadata: { task_id: 'lost' } });
-    for (let i = 0; i < 250; i++) fake.createRunAsIfLost({ prompt: `n${i}`, metadata: { task_id: `other-${i}` } });
-    fake.createRunAsIfLost({ prompt: 'slack', metadata: { task_id: 'lost' }, sourceType: 'SLACK' });
+describe('findAgentRunByIntent', () => {
+  const intentAt = (offsetMs = 0) => new Date(Date.now() + offsetMs).toISOString();
 
-    const found = await makeApi().findAgentRunByTaskId('lost');
-    expect(found?.id).toBe(newer.id);
-    expect(found?.id).not.toBe(older.id);
+  it('finds the run of an intent however many newer runs came after it, paging back as far as it takes', async () => {
+    // An attempt recorded its intent, Codegen created the run, the answer was lost; by the time the task came
+    // back 650 newer API runs existed, beyond any fixed window.
+    const intent = { nonce: 'nonce-0000001', at: intentAt(-1_000) };
+    const other = fake.createRunAsIfLost({
+      prompt: 'other intent',
+      metadata: { task_id: 'lost', intent: 'nonce-zzz' },
+    });
+    const mine = fake.createRunAsIfLost({ prompt: 'mine', metadata: { task_id: 'lost', intent: intent.nonce } });
+    for (let i = 0; i < 650; i++) fake.createRunAsIfLost({ prompt: `n${i}`, metadata: { task_id: `other-${i}` } });
+    fake.createRunAsIfLost({
+      prompt: 'slack',
+      metadata: { task_id: 'lost', intent: intent.nonce },
+      sourceType: 'SLACK',
+    });
+
+    const found = await makeApi().findAgentRunByIntent('lost', intent);
+    expect(found?.id).toBe(mine.id);
+    expect(found?.id).not.toBe(other.id);
     const lists = fake.requests.filter((r) => r.path.endsWith('/agent/runs'));
-    expect(lists.map((r) => r.query)).toEqual([
-      { skip: '0', limit: '100', source_type: 'API' },
-      { skip: '100', limit: '100', source_type: 'API' },
-      { skip: '200', limit: '100', source_type: 'API' },
-    ]);
+    expect(lists.map((r) => r.query.skip)).toEqual(['0', '100', '200', '300', '400', '500', '600']);
+    expect(lists.every((r) => r.query.source_type === 'API' && r.query.limit === '100')).toBe(true);
   });
 
-  it('gives up after five pages', async () => {
-    fake.createRunAsIfLost({ prompt: 'ancient', metadata: { task_id: 'ancient' } });
-    for (let i = 0; i < 520; i++) fake.createRunAsIfLost({ prompt: `n${i}`, metadata: { task_id: `x-${i}` } });
-    const api = makeApi();
-    expect(await api.findAgentRunByTaskId('ancient')).toBeUndefined();
-    expect(fake.requests.filter((r) => r.path.endsWith('/agent/runs'))).toHaveLength(5);
+  it('stops paging once the runs are older than the intent (less a margin for clock skew)', async () => {
+    for (let i = 0; i < 350; i++) fake.createRunAsIfLost({ prompt: `n${i}`, metadata: { task_id: `x-${i}` } });
+    // Every run above was created now; an intent recorded an hour from now cannot have any of them.
+    const intent = { nonce: 'nonce-future', at: intentAt(3_600_000) };
+    expect(await makeApi().findAgentRunByIntent('nowhere', intent)).toBeUndefined();
+    expect(fake.requests.filter((r) => r.path.endsWith('/agent/runs'))).toHaveLength(1);
   });
 
   it('stops at the end of the list', async () => {
     for (let i = 0; i < 150; i++) fake.createRunAsIfLost({ prompt: `n${i}`, metadata: { task_id: `x-${i}` } });
-    expect(await makeApi().findAgentRunByTaskId('nowhere')).toBeUndefined();
+    expect(
+      await makeApi().findAgentRunByIntent('nowhere', { nonce: 'nonce-none', at: intentAt(-60_000) }),
+    ).toBeUndefined();
     expect(fake.requests.filter((r) => r.path.endsWith('/agent/runs'))).toHaveLength(2);
   });
 });

@@ -124,7 +124,7 @@ describe('ensurePullRequest: a PR the agent opened', () => {
       author: 'codegen-sh[bot]',
     });
     expect(pull?.body?.startsWith('Agent summary.\n\n<!-- codegen-pr:task:task-1 -->')).toBe(true);
-    expect(pull?.body).toContain('[Add retries to the client](https://tasks.example/tasks/task-1)');
+    expect(pull?.body).toContain('[`Add retries to the client`](<https://tasks.example/tasks/task-1>)');
     expect(logLines.some((l) => l.includes('ignored assignees') && l.includes('mallory'))).toBe(true);
 
     const before = fake.requests.length;

@@ -105,15 +105,17 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
     const [second] = await h.store.claimTasks(opts('w2'));
     expect(second!.lease.token).not.toBe(first!.lease.token);
     expect(second!.lease.owner).toBe('w2');
-    // Documented choice: a re-claimed awaiting_agent task comes back as claimed, checkpoint intact.
+    // Documented choice: a re-claimed awaiting_agent task comes back as claimed, checkpoint intact. A lost worker
+    // is not the task's failure: the re-claim continues the same attempt and spends none, and is counted.
     expect(second!.task).toMatchObject({
       status: 'claimed',
-      attempts: 2,
+      attempts: 1,
+      leaseExpiries: 1,
       checkpoint: { agentRunId: 77, agentRunUrl: 'https://codegen.com/77', pr },
     });
     const last = (await h.store.getTaskHistory('exp')).at(-1);
     expect(last).toMatchObject({ actor: 'w2', kind: 'claimed', fromStatus: 'awaiting_agent', toStatus: 'claimed' });
-    expect(last!.detail).toMatchObject({ leaseExpired: true, previousOwner: 'w1', attempt: 2 });
+    expect(last!.detail).toMatchObject({ leaseExpired: true, previousOwner: 'w1', attempt: 1 });
   });
 
   it('refuses a stale token on every leased write and leaves the task untouched', async () => {
@@ -177,23 +179,73 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
     expect(again!.task.attempts).toBe(1);
   });
 
-  it('fails a task whose lease expired with no attempts left instead of claiming it forever', async () => {
+  it('spends no attempt on re-claims after lost workers, and fails a task that loses too many', async () => {
     await addPlain(h.store, ['oa'], { maxAttempts: 1 });
     await addPlain(h.store, ['other']);
     const [c] = await h.store.claimTasks(opts('w1', 1));
-    expect(c!.task.id).toBe('oa');
+    expect(c!.task).toMatchObject({ id: 'oa', attempts: 1 });
+    // Its only attempt is in use; the worker is lost twice and the task is re-claimed each time.
+    for (const worker of ['w2', 'w3']) {
+      await expireLease('oa');
+      const [again] = await h.store.claimTasks({ ...opts(worker, 1), taskIds: ['oa'], maxLeaseExpiries: 3 });
+      expect(again!.task).toMatchObject({ id: 'oa', attempts: 1, status: 'claimed' });
+    }
+    // The third lost worker reaches the bound: the task is failed instead of claimed again.
     await expireLease('oa');
-    const next = await h.store.claimTasks(opts('w2'));
+    const next = await h.store.claimTasks({ ...opts('w4'), maxLeaseExpiries: 3 });
     expect(next.map((n) => n.task.id)).toEqual(['other']);
     const task = await h.store.getTask('oa');
     expect(task).toMatchObject({
       status: 'failed',
       attempts: 1,
-      lastError: { code: 'lease-expired-out-of-attempts', category: 'timeout' },
+      leaseExpiries: 3,
+      lastError: { code: 'lease-expired-too-often', category: 'unknown' },
     });
+    expect(task!.lastError!.message).toMatch(/lost 3 times/);
     expect((await h.store.getTaskHistory('oa')).at(-1)).toMatchObject({ actor: 'system', kind: 'failed' });
-    await expect(h.store.completeTask('oa', c!.lease.token, {})).rejects.toMatchObject({ code: 'invalid-transition' });
-    expect(await h.store.claimTasks(opts('w3'))).toEqual([]);
+    await expect(h.store.completeTask('oa', c!.lease.token, {})).rejects.toMatchObject({ code: 'stale-lease' });
+    expect(await h.store.claimTasks(opts('w5'))).toEqual([]);
+  });
+
+  it('records a run intent under the lease, keeps it with the run, and drops both when the run is over', async () => {
+    await addPlain(h.store, ['in']);
+    const [c] = await h.store.claimTasks(opts('w1'));
+    const intent = await h.store.recordRunIntent('in', c!.lease.token, 'nonce-abcdef');
+    expect(intent.nonce).toBe('nonce-abcdef');
+    expect(Number.isNaN(Date.parse(intent.at))).toBe(false);
+    await h.store.recordAgentRun('in', c!.lease.token, { id: 41 });
+    expect((await h.store.getTask('in'))!.checkpoint).toMatchObject({ agentRunId: 41, runIntent: intent });
+    await expect(h.store.recordRunIntent('in', 'stale-token', 'nonce-zzzzzz')).rejects.toMatchObject({
+      code: 'stale-lease',
+    });
+    const retried = await h.store.failTask('in', c!.lease.token, {
+      error: { category: 'agent', code: 'agent-run-error', message: 'the run failed' },
+      retryAt: new Date().toISOString(),
+      dropRun: true,
+    });
+    expect(retried.status).toBe('retry');
+    expect(retried.checkpoint.agentRunId).toBeUndefined();
+    expect(retried.checkpoint.runIntent).toBeUndefined();
+    const history = await h.store.getTaskHistory('in');
+    expect(history.map((e) => e.kind)).toEqual([
+      'created',
+      'claimed',
+      'run-intent',
+      'agent-run-recorded',
+      'retry-scheduled',
+    ]);
+    expect(history.at(-1)!.detail).toMatchObject({ runDropped: true });
+  });
+
+  it('recognises a fenced write repeated after its answer was lost, and writes no second history row', async () => {
+    await addPlain(h.store, ['rp']);
+    const [c] = await h.store.claimTasks(opts('w1'));
+    const error = { category: 'network', code: 'x', message: 'y' };
+    const retryAt = new Date(Date.now() + 60_000).toISOString();
+    const first = await h.store.failTask('rp', c!.lease.token, { error, retryAt, countAttempt: false });
+    const again = await h.store.failTask('rp', c!.lease.token, { error, retryAt, countAttempt: false });
+    expect(again).toMatchObject({ status: 'retry', attempts: first.attempts });
+    expect((await h.store.getTaskHistory('rp')).filter((e) => e.kind === 'retry-scheduled')).toHaveLength(1);
   });
 
   it('releases a task back to pending with the attempt refunded and the checkpoint kept', async () => {
@@ -203,9 +255,12 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
     await h.store.releaseTask('rel', c!.lease.token);
     const task = await h.store.getTask('rel');
     expect(task).toMatchObject({ status: 'pending', attempts: 0, checkpoint: { agentRunId: 5 } });
-    const row = await h.sql.query(`SELECT lease_owner, lease_token, lease_expires_at FROM ${h.tasks} WHERE id = 'rel'`);
-    expect(row.rows[0]).toEqual({ lease_owner: null, lease_token: null, lease_expires_at: null });
-    await expect(h.store.heartbeat('rel', c!.lease.token, 1000)).rejects.toMatchObject({ code: 'stale-lease' });
+    const row = await h.sql.query(`SELECT lease_owner, lease_expires_at FROM ${h.tasks} WHERE id = 'rel'`);
+    expect(row.rows[0]).toEqual({ lease_owner: null, lease_expires_at: null });
+    // The token stays on the pending row so a repeated release is recognised as done; it fences nothing else.
+    await h.store.releaseTask('rel', c!.lease.token);
+    expect((await h.store.getTaskHistory('rel')).filter((e) => e.kind === 'released')).toHaveLength(1);
+    await expect(h.store.heartbeat('rel', c!.lease.token, 1000)).rejects.toMatchObject({ code: 'invalid-transition' });
     expect((await h.store.getTaskHistory('rel')).at(-1)).toMatchObject({ actor: 'w1', kind: 'released' });
     const [again] = await h.store.claimTasks(opts('w2'));
     expect(again!.task).toMatchObject({ id: 'rel', attempts: 1, checkpoint: { agentRunId: 5 } });

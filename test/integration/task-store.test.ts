@@ -141,8 +141,13 @@ describe.each(storeBackends('task_store'))('task store on $name', (backend) => {
     await expect(h.store.retryTask('s1')).rejects.toMatchObject({ code: 'invalid-transition', category: 'conflict' });
     const [c] = await h.store.claimTasks(lease);
     await h.store.completeTask('s1', c!.lease.token, { note: 'no changes needed' });
-    // The holder's token stays current, so a repeat is reported as the wrong state, not a lost lease.
-    await expect(h.store.completeTask('s1', c!.lease.token, {})).rejects.toMatchObject({ code: 'invalid-transition' });
+    // The holder's token stays current: the same completion repeated (its answer was lost) is recognised as done
+    // and writes no second history row; any other write is the wrong state, not a lost lease.
+    await h.store.completeTask('s1', c!.lease.token, {});
+    expect((await h.store.getTaskHistory('s1')).filter((e) => e.kind === 'completed')).toHaveLength(1);
+    await expect(
+      h.store.failTask('s1', c!.lease.token, { error: { category: 'agent', code: 'x', message: 'y' } }),
+    ).rejects.toMatchObject({ code: 'invalid-transition' });
     await expect(h.store.heartbeat('s1', c!.lease.token, 1000)).rejects.toMatchObject({ code: 'invalid-transition' });
     await expect(h.store.releaseTask('s1', c!.lease.token)).rejects.toMatchObject({ code: 'invalid-transition' });
     await expect(h.store.cancelTask('s1')).rejects.toMatchObject({ code: 'invalid-transition' });

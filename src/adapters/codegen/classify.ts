@@ -82,7 +82,8 @@ function verdictForStatus(status: number, operation: CodegenOperation): Verdict 
   if (status === 403) return { code: 'codegen-forbidden', category: 'authentication' };
   if (status === 404) {
     if (operation === 'create-run' || operation === 'list-repos') {
-      return { code: 'codegen-no-repos', category: 'configuration' };
+      // "No repos found in the organization": no repository can be worked on until one is connected.
+      return { code: 'codegen-no-repos', category: 'configuration', scope: 'repository' };
     }
     if (operation === 'get-run' || operation === 'resume-run') {
       return { code: 'codegen-run-not-found', category: 'validation' };

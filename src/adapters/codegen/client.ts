@@ -6,6 +6,7 @@
 import { got, type Got, type Method } from 'got';
 import { DaemonError } from '../../domain/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import type { RunIntent } from '../../domain/task.js';
 import type { AgentApi, AgentRun, CreateAgentRunInput } from '../../pipeline/ports.js';
 import { passThroughGuard, type Guard } from '../../resilience/types.js';
 import { classifyCodegenFailure, type CodegenOperation } from './classify.js';
@@ -58,9 +59,14 @@ export interface CodegenApi extends AgentApi {
   listAgentRuns(params: ListAgentRunsParams, signal?: AbortSignal): Promise<AgentRunPage>;
 }
 
-/** findAgentRunByTaskId looks at most this many pages of this size (the newest 500 API runs). */
+/** Runs per page of the list endpoint (the spec's maximum). */
 const FIND_PAGE_SIZE = 100;
-const FIND_MAX_PAGES = 5;
+/**
+ * How far findAgentRunByIntent pages back: until runs are older than the intent, less this margin for the skew
+ * between the store's clock and Codegen's, and never past this many pages (100,000 runs) as a last bound.
+ */
+const INTENT_CLOCK_MARGIN_MS = 10 * 60_000;
+const INTENT_MAX_PAGES = 1_000;
 const DEFAULT_REPO_CACHE_TTL_MS = 10 * 60_000;
 /** At most this many pages of 100 repositories are read (10,000 repositories). */
 const REPO_MAX_PAGES = 100;
@@ -233,17 +239,25 @@ export function createCodegenApi(options: CodegenApiOptions): CodegenApi {
       return call({ operation: 'get-run', method: 'GET', path }, parseAgentRun, signal);
     },
 
-    async findAgentRunByTaskId(taskId: string, signal?: AbortSignal): Promise<AgentRun | undefined> {
-      // The list is newest first, so the first match is the newest run for the task. Bounded: a run older
-      // than the newest FIND_MAX_PAGES * FIND_PAGE_SIZE API runs is not worth the rate-limit budget.
-      for (let page = 0; page < FIND_MAX_PAGES; page += 1) {
+    async findAgentRunByIntent(taskId: string, intent: RunIntent, signal?: AbortSignal): Promise<AgentRun | undefined> {
+      // Newest first: page back until the runs are older than the intent (no run of it can be), however many
+      // pages that takes. Runs created meanwhile push items down a page, so a page may repeat items, never skip.
+      const horizon = Date.parse(intent.at) - INTENT_CLOCK_MARGIN_MS;
+      for (let page = 0; page < INTENT_MAX_PAGES; page += 1) {
         const skip = page * FIND_PAGE_SIZE;
         const result = await listAgentRuns({ skip, limit: FIND_PAGE_SIZE, sourceType: 'API' }, signal);
-        const match = result.items.find((run) => run.metadata?.task_id === taskId);
+        const match = result.items.find(
+          (run) => run.metadata?.task_id === taskId && run.metadata?.intent === intent.nonce,
+        );
         if (match) return match;
         if (result.items.length < FIND_PAGE_SIZE || skip + result.items.length >= result.total) return undefined;
+        const oldest = result.items.at(-1)?.createdAt;
+        if (oldest !== undefined && Number.isFinite(horizon) && Date.parse(oldest) < horizon) return undefined;
       }
-      log.debug({ taskId, pages: FIND_MAX_PAGES }, 'no agent run found for task within the search bound');
+      log.warn(
+        { taskId, pages: INTENT_MAX_PAGES },
+        'gave up looking for the run of an intent; a run may be created twice',
+      );
       return undefined;
     },
 

@@ -25,6 +25,8 @@ const KNOWN_422: ReadonlyArray<readonly [RegExp, string]> = [
   [/Review cannot be requested from pull request author/i, 'github-review-from-author'],
   [/No commits between/i, 'github-no-commits'],
 ];
+/** Operations whose 404 means the repository itself is missing or hidden from the credential. */
+const REPOSITORY_OPERATIONS: ReadonlySet<string> = new Set(['pulls.create', 'pulls.list']);
 const NETWORK_CODES = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|UND_ERR_\w+)$/;
 
 function chain(error: unknown): HttpLikeError[] {
@@ -115,10 +117,28 @@ export function classifyGitHubError(error: unknown, operation = 'request', now: 
         retryAfterMs: wait ?? SECONDARY_FALLBACK_MS,
       });
     }
-    return make(`forbidden: ${message}`, { ...base, code: 'github-forbidden', category: 'authentication' });
+    // Not a rate limit: the credential works but may not touch this repository ("Resource not accessible by
+    // integration"). That concerns the repository's tasks, not every task and not the credential as a whole.
+    return make(
+      `forbidden: ${message}. Give the GitHub token or App write access to contents and pull requests of this repository`,
+      { ...base, code: 'github-forbidden', category: 'configuration', scope: 'repository' },
+    );
   }
-  if (status === 404)
-    return make(`not found: ${message}`, { ...base, code: 'github-not-found', category: 'validation' });
+  if (status === 404) {
+    // Listing or opening PRs answers 404 when the repository does not exist or the credential cannot see it.
+    const repositoryLevel = REPOSITORY_OPERATIONS.has(operation);
+    return make(
+      repositoryLevel
+        ? `not found: ${message}. Check that the repository exists and that the GitHub token or App can see it`
+        : `not found: ${message}`,
+      {
+        ...base,
+        code: 'github-not-found',
+        category: 'validation',
+        ...(repositoryLevel ? { scope: 'repository' } : {}),
+      },
+    );
+  }
   if (status === 409) return make(`conflict: ${message}`, { ...base, code: 'github-conflict', category: 'conflict' });
   if (status === 422) {
     const detail = validationDetail(response.data) || message;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import MarkdownIt from 'markdown-it';
 import { renderTaskSection, taskSectionMarker, upsertTaskSection } from './pr-body.js';
 
 const input = {
@@ -14,16 +15,61 @@ describe('renderTaskSection', () => {
     const section = renderTaskSection(input);
     expect(section.startsWith('<!-- codegen-pr:task:task-1 -->')).toBe(true);
     expect(section.endsWith('<!-- /codegen-pr:task -->')).toBe(true);
-    expect(section).toContain('[Add retries](https://tasks.example/tasks/task-1)');
-    expect(section).toContain('[#42](https://codegen.com/traces/42)');
+    expect(section).toContain('**Task:** [`Add retries`](<https://tasks.example/tasks/task-1>) (`task-1`)');
+    expect(section).toContain('[#42](<https://codegen.com/traces/42>)');
   });
 
   it('keeps a hostile title inert and an odd id inside the comment', () => {
     const section = renderTaskSection({ taskId: 'a -->b', taskTitle: 'x](evil)\n<script>' });
-    expect(section).toContain('x\\](evil) \\<script\\>');
+    expect(section).toContain('**Task:** `x](evil) <script>` (`a -->b`)');
     expect(section.split('\n')[0]).toBe(taskSectionMarker('a -->b'));
     expect(taskSectionMarker('a -->b')).not.toContain('-->b');
     expect(section).not.toContain('Agent run');
+  });
+
+  it.each([
+    ['link and image', '[click](https://evil.example) ![x](https://evil.example/x.png)'],
+    ['closing code span', 'a ` b `` c ``` CANARY'],
+    ['HTML and comments', '<img src=x onerror=alert(1)> <!-- CANARY --> <details>'],
+    ['mention and emphasis', '@everyone **CANARY** _x_'],
+    ['heading and line breaks', '# CANARY\r\n## Deliver\n---'],
+    ['bidi, zero-width, escapes and NUL', 'Fix \u202eCANARY\u202c\u200b\u001b[2J\u001b]0;t\u0007\u0000 it'],
+    ['homoglyph fence', '｀｀｀ CANARY ˋˋˋ'],
+  ])('renders a title with %s as literal text in one code span', (_, title) => {
+    const section = renderTaskSection({ ...input, taskTitle: title });
+    const tokens = new MarkdownIt('commonmark').parse(section, {});
+    const line = tokens.find((t) => t.type === 'inline' && t.content.startsWith('**Task:**'))!;
+    const end = line.children!.findIndex((c) => c.type === 'softbreak');
+    const children = line.children!.slice(0, end).filter((c) => c.type !== 'text' || c.content !== '');
+    const kinds = children.map((c) => c.type);
+    expect(kinds).toEqual([
+      'strong_open',
+      'text',
+      'strong_close',
+      'text',
+      'link_open',
+      'code_inline',
+      'link_close',
+      'text',
+      'code_inline',
+      'text',
+    ]);
+    const shown = children[5]!.content;
+    const forbidden = [...shown].filter((ch) => {
+      const cp = ch.codePointAt(0)!;
+      return (
+        cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e)
+      );
+    });
+    expect(forbidden).toEqual([]);
+    expect(shown.length).toBeLessThanOrEqual(200);
+    expect(tokens.filter((t) => t.type === 'html_block' || t.type === 'heading_open')).toHaveLength(2);
+  });
+
+  it('cuts a long title with a marker and does not link a URL the link syntax cannot hold', () => {
+    const section = renderTaskSection({ ...input, taskTitle: 'T'.repeat(5000), taskUrl: 'https://x.example/a b' });
+    expect(section).toMatch(/\*\*Task:\*\* `T+ \[truncated \d+ characters\]` \(`task-1`\)/);
+    expect(section).not.toContain('https://x.example/a b');
   });
 });
 

@@ -1,8 +1,10 @@
 /**
  * The task section of a PR body: a short block linking the PR back to its task and agent run, fenced by HTML
  * comment markers so it can be found and replaced. Pure functions: running the upsert twice adds it once, and
- * whatever people wrote around it is left alone.
+ * whatever people wrote around it is left alone. Task text in it is quoted the way prompts quote it.
  */
+import { inlineField, PROMPT_LIMITS } from '../../prompt/task-text.js';
+import { cleanLine } from '../../prompt/untrusted.js';
 
 /** What the task section shows. */
 export interface TaskSectionInput {
@@ -20,22 +22,36 @@ export function taskSectionMarker(taskId: string): string {
   return `<!-- codegen-pr:task:${encodeURIComponent(taskId)} -->`;
 }
 
-/** Keep a title on one line and stop it from opening links or emphasis. */
-function inline(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/([\\`*_[\]<>])/g, '\\$1');
+/** Longest title shown; the Task API's own cap, so only rows written around it are ever cut. */
+const MAX_TITLE = PROMPT_LIMITS.title;
+
+/**
+ * Task text as GitHub will render it: cleaned of control and bidi characters, on one line, capped, inside a
+ * code span it cannot close. A code span shows its text literally, so the title cannot open links, images,
+ * emphasis or HTML, and cannot @-mention anyone.
+ */
+function quoted(text: string, max: number): string | undefined {
+  return inlineField(text, max).value;
+}
+
+/**
+ * `[text](<url>)`: the pointy-bracket destination takes parentheses and other punctuation literally, so an odd
+ * character in a URL cannot end the link early. A URL that even that form cannot hold (space, line break,
+ * angle bracket, backslash, a control or bidi character) is not linked at all.
+ */
+function link(text: string, url: string | undefined): string {
+  if (!url || cleanLine(url) !== url || /[\s<>\\]/.test(url)) return text;
+  return `[${text}](<${url}>)`;
 }
 
 /** Render the task section, markers included. */
 export function renderTaskSection(input: TaskSectionInput): string {
-  const title = inline(input.taskTitle) || 'Untitled task';
-  const task = input.taskUrl ? `[${title}](${input.taskUrl})` : title;
-  const lines = [taskSectionMarker(input.taskId), '---', `**Task:** ${task} (\`${inline(input.taskId)}\`)`];
+  const title = quoted(input.taskTitle, MAX_TITLE) ?? 'Untitled task';
+  const id = quoted(input.taskId, PROMPT_LIMITS.taskId) ?? '(no id)';
+  const lines = [taskSectionMarker(input.taskId), '---', `**Task:** ${link(title, input.taskUrl)} (${id})`];
   if (input.agentRunUrl || input.agentRunId !== undefined) {
     const name = input.agentRunId !== undefined ? `#${input.agentRunId}` : 'run';
-    lines.push(`**Agent run:** ${input.agentRunUrl ? `[${name}](${input.agentRunUrl})` : name}`);
+    lines.push(`**Agent run:** ${link(name, input.agentRunUrl)}`);
   }
   lines.push('', '_This section is maintained by codegen-pr; edits inside it will be replaced._', END_MARKER);
   return lines.join('\n');

@@ -277,7 +277,17 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     return result;
   };
 
+  /** GET /rate_limit: authenticated, cheap, and not counted against the rate limit. */
+  const probe = async (signal?: AbortSignal): Promise<void> => {
+    try {
+      await octokit.rest.rateLimit.get({ request: { signal } });
+    } catch (raw) {
+      throw classifyGitHubError(raw, 'rateLimit.get');
+    }
+  };
+
   return {
+    probe: (signal) => cancellable(signal, () => probe(signal)),
     ensurePullRequest: (input, signal) => cancellable(signal, () => ensure(input, signal)),
     getPullRequestStatus: (repository, number, signal) => cancellable(signal, () => status(repository, number, signal)),
   };

@@ -6,9 +6,11 @@
  */
 import { got, type Method } from 'got';
 import { isDaemonError } from '../../domain/errors.js';
-import type { ClaimedTask, Lease, NewTask, PullRequestRef, Task, TaskStatus } from '../../domain/task.js';
+import type { ClaimedTask, Lease, NewTask, PullRequestRef, RunIntent, Task, TaskStatus } from '../../domain/task.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
+  AgentRunSighting,
+  SightingOutcome,
   ClaimOptions,
   CompletionReport,
   FailureReport,
@@ -25,6 +27,8 @@ import {
   parseCounts,
   parseLease,
   parseOk,
+  parseRunIntent,
+  parseSightingOutcome,
   parseTaskEnvelope,
   parseTaskList,
   parseTaskPage,
@@ -125,6 +129,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         limit: claim.limit,
         leaseMs: claim.leaseMs,
         ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
+        ...(claim.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: claim.maxLeaseExpiries } : {}),
       };
       return send({ kind: 'claim', method: 'POST', path: 'tasks/claim', body, parse: parseClaims }, signal);
     },
@@ -134,6 +139,17 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         { kind: 'write', method: 'POST', path: task(taskId, '/heartbeat'), body: { token, leaseMs }, taskId, parse },
         signal,
       );
+    },
+    async recordRunIntent(taskId: string, token: string, nonce: string, signal?: AbortSignal): Promise<RunIntent> {
+      const path = task(taskId, '/intent');
+      return send(
+        { kind: 'write', method: 'PUT', path, body: { token, nonce }, taskId, parse: parseRunIntent },
+        signal,
+      );
+    },
+    async noteAgentRun(taskId: string, sighting: AgentRunSighting, signal?: AbortSignal): Promise<SightingOutcome> {
+      const path = task(taskId, '/sightings');
+      return send({ kind: 'admin', method: 'POST', path, body: sighting, parse: parseSightingOutcome }, signal);
     },
     async recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }, signal?: AbortSignal) {
       const agentRun = { id: run.id, ...(run.url !== undefined ? { url: run.url } : {}) };
@@ -176,6 +192,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         error: { category: report.error.category, code: report.error.code, message: report.error.message },
         ...(report.retryAt !== undefined ? { retryAt: report.retryAt } : {}),
         ...(report.countAttempt !== undefined ? { countAttempt: report.countAttempt } : {}),
+        ...(report.dropRun ? { dropRun: true } : {}),
       };
       return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
     },

@@ -5,8 +5,15 @@
  * strings because the store keeps malformed rows claimable so the daemon can fail them with a clear message.
  */
 import { DaemonError } from '../../domain/errors.js';
-import { TASK_STATUSES, type ClaimedTask, type Lease, type Task, type TaskStatus } from '../../domain/task.js';
-import type { TaskEvent, TaskPage } from '../../pipeline/ports.js';
+import {
+  TASK_STATUSES,
+  type ClaimedTask,
+  type Lease,
+  type RunIntent,
+  type Task,
+  type TaskStatus,
+} from '../../domain/task.js';
+import type { SightingOutcome, TaskEvent, TaskPage } from '../../pipeline/ports.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,4 +163,24 @@ export function parseCounts(body: unknown): Partial<Record<TaskStatus, number>> 
 /** `{ ok: true }` */
 export function parseOk(body: unknown, what: string): void {
   if (!isObject(body) || body.ok !== true) throw invalidResponse(what, 'expected { ok: true }');
+}
+
+/** `{ intent: { nonce, at } }` from PUT /tasks/:id/intent. */
+export function parseRunIntent(body: unknown): RunIntent {
+  const envelope = expectObject(body, 'intent response', 'body');
+  const intent = expectObject(envelope.intent, 'intent response', 'body.intent');
+  need(intent, 'nonce', 'string', 'intent response', 'body.intent');
+  need(intent, 'at', 'string', 'intent response', 'body.intent');
+  return { nonce: intent.nonce as string, at: intent.at as string };
+}
+
+const SIGHTING_OUTCOMES: readonly SightingOutcome[] = ['adopted', 'late-pr', 'extra-run', 'none'];
+
+/** `{ outcome }` from POST /tasks/:id/sightings. */
+export function parseSightingOutcome(body: unknown): SightingOutcome {
+  const outcome = expectObject(body, 'sighting response', 'body').outcome;
+  if (!SIGHTING_OUTCOMES.includes(outcome as SightingOutcome)) {
+    throw invalidResponse('sighting response', 'body.outcome is not a known outcome');
+  }
+  return outcome as SightingOutcome;
 }

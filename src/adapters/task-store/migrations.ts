@@ -78,6 +78,20 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX task_events_task_idx ON ${s}.task_events (task_id, id)`,
     ],
   },
+  {
+    version: 2,
+    name: 'run intents, lease expiries and the task deadline',
+    statements: (s) => [
+      // The nonce an attempt records before it asks Codegen for a run (it travels in the run's metadata), and
+      // when: a later attempt looks for that run, back to this time, before it creates another.
+      `ALTER TABLE ${s}.tasks ADD COLUMN run_intent text`,
+      `ALTER TABLE ${s}.tasks ADD COLUMN run_intent_at timestamptz`,
+      // Re-claims after a lost worker spend no attempt; this bounds a task that takes its workers down with it.
+      `ALTER TABLE ${s}.tasks ADD COLUMN lease_expiries integer NOT NULL DEFAULT 0`,
+      // The first claim since the task was added or retried by a person: its wall-clock deadline counts from here.
+      `ALTER TABLE ${s}.tasks ADD COLUMN started_at timestamptz`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -17,7 +17,14 @@ import { rowToLease, rowToTask, type TaskRow } from './task-row.js';
 
 export type LeasedOps = Pick<
   TaskStore,
-  'claimTasks' | 'heartbeat' | 'recordAgentRun' | 'recordPullRequest' | 'completeTask' | 'failTask' | 'releaseTask'
+  | 'claimTasks'
+  | 'heartbeat'
+  | 'recordRunIntent'
+  | 'recordAgentRun'
+  | 'recordPullRequest'
+  | 'completeTask'
+  | 'failTask'
+  | 'releaseTask'
 >;
 
 function checkPositiveInt(value: number, name: string): void {
@@ -32,17 +39,22 @@ function checkPositiveInt(value: number, name: string): void {
 
 /**
  * One statement claims up to `limit` tasks in priority-then-age order, skipping rows other claimers hold
- * (FOR UPDATE SKIP LOCKED), and writes a history row for each. A claim gets a new fencing token and uses up an
- * attempt; the checkpoint (agent run, PR) is left as it is so the daemon resumes. A task whose lease expired
- * with no attempts left is failed (lease-expired-out-of-attempts) instead of being claimed again forever;
- * such rows use up a slot of this claim's limit and are not returned.
- * Parameters: $1 worker, $2 limit, $3 lease ms, $4 task ids (null: any task).
+ * (FOR UPDATE SKIP LOCKED), and writes a history row for each. A claim gets a new fencing token; the checkpoint
+ * (agent run, run intent, PR) is left as it is so the daemon resumes.
+ *
+ * Attempts: claiming a pending or retry task starts an attempt and spends one. Re-claiming a task whose worker
+ * was lost (its lease expired) continues the same attempt and spends none: a crashed or cut-off worker is not
+ * the task's failure. Such re-claims are counted instead (lease_expiries), and a task whose workers were lost
+ * $5 times is failed (lease-expired-too-often) rather than claimed for ever; those rows use up a slot of this
+ * claim's limit and are not returned. started_at is set by the first claim: the task's deadline counts from it.
+ * Parameters: $1 worker, $2 limit, $3 lease ms, $4 task ids (null: any task), $5 most lease expiries.
  */
 function claimStatement(c: StoreContext): string {
   return `
     WITH candidates AS MATERIALIZED (
       SELECT id, status AS prev_status, lease_owner AS prev_owner,
-             (status IN ('claimed','awaiting_agent') AND attempts >= max_attempts) AS exhausted
+             (status IN ('claimed','awaiting_agent')) AS expired,
+             (status IN ('claimed','awaiting_agent') AND lease_expiries + 1 >= $5::int) AS exhausted
         FROM ${c.tasks}
        -- The first status test repeats the claim index's condition so that the planner can use that index.
        WHERE status IN ('pending','retry','claimed','awaiting_agent')
@@ -56,15 +68,19 @@ function claimStatement(c: StoreContext): string {
     ), changed AS (
       UPDATE ${c.tasks} t SET
         status = CASE WHEN k.exhausted THEN 'failed' ELSE 'claimed' END,
-        attempts = CASE WHEN k.exhausted THEN t.attempts ELSE t.attempts + 1 END,
+        attempts = CASE WHEN k.expired THEN t.attempts ELSE t.attempts + 1 END,
+        lease_expiries = CASE WHEN k.expired THEN t.lease_expiries + 1 ELSE t.lease_expiries END,
+        started_at = COALESCE(t.started_at, now()),
         lease_owner = CASE WHEN k.exhausted THEN t.lease_owner ELSE $1 END,
         lease_token = CASE WHEN k.exhausted THEN t.lease_token ELSE gen_random_uuid() END,
         lease_expires_at = CASE WHEN k.exhausted THEN NULL ELSE now() + $3::int * interval '1 millisecond' END,
         next_run_at = NULL,
-        error_category = CASE WHEN k.exhausted THEN 'timeout' ELSE t.error_category END,
-        error_code = CASE WHEN k.exhausted THEN 'lease-expired-out-of-attempts' ELSE t.error_code END,
+        error_category = CASE WHEN k.exhausted THEN 'unknown' ELSE t.error_category END,
+        error_code = CASE WHEN k.exhausted THEN 'lease-expired-too-often' ELSE t.error_code END,
         error_message = CASE WHEN k.exhausted
-          THEN 'the lease expired (worker lost?) and no attempts are left' ELSE t.error_message END,
+          THEN 'the worker holding this task was lost ' || (t.lease_expiries + 1) ||
+               ' times (crashed, killed or cut off from the store); the task may be what takes its workers down'
+          ELSE t.error_message END,
         completed_at = CASE WHEN k.exhausted THEN now() ELSE t.completed_at END,
         updated_at = now()
       FROM candidates k
@@ -82,15 +98,32 @@ function claimStatement(c: StoreContext): string {
     SELECT * FROM changed ORDER BY claim_rank, created_at, claim_seq`;
 }
 
+/** Default of ClaimOptions.maxLeaseExpiries. */
+export const DEFAULT_MAX_LEASE_EXPIRIES = 10;
+
+interface LeasedWriteSpec {
+  taskId: string;
+  token: string;
+  to: TaskStatus | null;
+  action: string;
+  set: string;
+  params?: unknown[];
+  done?: readonly TaskStatus[];
+}
+
 export function createLeasedOps(c: StoreContext): LeasedOps {
   /**
    * The guarded UPDATE of a leased write. `to` is the status the write moves to (null: no status change);
    * `set` uses parameters from $3 on. Returns the updated row with `prev_status` and `prev_owner`.
+   *
+   * Writes are retried after transport failures, and a write may have been applied although its answer was lost.
+   * `done` names the statuses in which the row, still carrying this token, shows the write already happened: the
+   * repeat then returns the row as it is (`repeated`) instead of a refusal, and writes no second history row.
    */
   async function leasedUpdate(
     tx: StoreContext['sql'],
-    write: { taskId: string; token: string; to: TaskStatus | null; action: string; set: string; params?: unknown[] },
-  ): Promise<TaskRow> {
+    write: LeasedWriteSpec,
+  ): Promise<{ row: TaskRow; repeated: boolean }> {
     const from = write.to === null ? LEASED_STATUSES : leasedSourcesOf(write.to);
     const result = await tx.query<TaskRow>(
       `UPDATE ${c.tasks} t SET ${write.set}, updated_at = now()
@@ -100,16 +133,25 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       [write.taskId, write.token, ...(write.params ?? [])],
     );
     const row = result.rows[0];
-    if (row) return row;
+    if (row) return { row, repeated: false };
+    if (write.done && write.done.length > 0) {
+      const same = await tx.query<TaskRow>(
+        `SELECT t.status AS prev_status, t.lease_owner AS prev_owner, ${c.columns} FROM ${c.tasks} t
+          WHERE t.id = $1 AND t.lease_token::text = $2 AND t.status IN (${statusList(write.done)})`,
+        [write.taskId, write.token],
+      );
+      if (same.rows[0]) return { row: same.rows[0], repeated: true };
+    }
     throw await explainRefusal(tx, c, write.taskId, write.action, write.token);
   }
 
   /** A leased write that changes state: the UPDATE and its history row in one transaction. */
   function leasedWrite(
-    write: Parameters<typeof leasedUpdate>[1] & { kind: (row: TaskRow) => string; detail?: Record<string, unknown> },
+    write: LeasedWriteSpec & { kind: (row: TaskRow) => string; detail?: Record<string, unknown> },
   ): Promise<TaskRow> {
     return c.sql.transaction(async (tx) => {
-      const row = await leasedUpdate(tx, write);
+      const { row, repeated } = await leasedUpdate(tx, write);
+      if (repeated) return row;
       await insertEvent(tx, c.events, {
         taskId: write.taskId,
         actor: String(row.prev_owner ?? 'unknown'),
@@ -131,11 +173,14 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       if (options.limit < 1) return [];
       checkPositiveInt(options.limit, 'limit');
       const ids = options.taskIds && options.taskIds.length > 0 ? options.taskIds : null;
+      const maxExpiries = options.maxLeaseExpiries ?? DEFAULT_MAX_LEASE_EXPIRIES;
+      checkPositiveInt(maxExpiries, 'maxLeaseExpiries');
       const result = await c.sql.query<TaskRow>(claimStatement(c), [
         options.worker,
         options.limit,
         options.leaseMs,
         ids,
+        maxExpiries,
       ]);
       return result.rows
         .filter((row) => row.exhausted !== true)
@@ -146,7 +191,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       throwIfAborted(signal);
       checkPositiveInt(leaseMs, 'leaseMs');
       // Not a state change, so no history row: heartbeats would drown the history.
-      const row = await leasedUpdate(c.sql, {
+      const { row } = await leasedUpdate(c.sql, {
         taskId,
         token,
         to: null,
@@ -155,6 +200,29 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         params: [leaseMs],
       });
       return rowToLease(row);
+    },
+
+    async recordRunIntent(taskId, token, nonce, signal) {
+      throwIfAborted(signal);
+      if (typeof nonce !== 'string' || nonce.length < 8 || nonce.length > 100) {
+        throw new DaemonError('a run intent nonce must be 8 to 100 characters', {
+          code: 'invalid-argument',
+          category: 'validation',
+          dependency: 'task-store',
+        });
+      }
+      const row = await leasedWrite({
+        taskId,
+        token,
+        to: null,
+        action: 'record a run intent',
+        set: `run_intent = $3::text, run_intent_at = now()`,
+        params: [nonce],
+        kind: () => 'run-intent',
+        detail: { intent: nonce },
+      });
+      const at = rowToTask(row).checkpoint.runIntent?.at ?? new Date().toISOString();
+      return { nonce, at };
     },
 
     async recordAgentRun(taskId, token, run, signal) {
@@ -194,6 +262,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         token,
         to: 'completed',
         action: 'complete it',
+        done: ['completed'],
         set: `status = 'completed', completed_at = now(), lease_expires_at = NULL, next_run_at = NULL,
               error_category = NULL, error_code = NULL, error_message = NULL,
               pr_url = COALESCE($3::text, pr_url), pr_number = COALESCE($4::int, pr_number),
@@ -208,12 +277,15 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
     async failTask(taskId: string, token: string, report: FailureReport, signal?: AbortSignal): Promise<Task> {
       throwIfAborted(signal);
       const refund = report.countAttempt === false;
+      const drop = report.dropRun === true;
       // $3 retryAt, $4 refund: retry only when asked and an attempt remains (a refunded attempt always does).
+      // $8 drop: the recorded run is over; forget it and its intent so the next attempt starts a new run.
       const row = await leasedWrite({
         taskId,
         token,
         to: null,
         action: 'fail it',
+        done: ['retry', 'failed'],
         set: `status = CASE WHEN $3::text IS NOT NULL AND ($4::boolean OR attempts < max_attempts)
                             THEN 'retry' ELSE 'failed' END,
               next_run_at = CASE WHEN $3::text IS NOT NULL AND ($4::boolean OR attempts < max_attempts)
@@ -221,8 +293,12 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
               completed_at = CASE WHEN $3::text IS NOT NULL AND ($4::boolean OR attempts < max_attempts)
                                   THEN NULL ELSE now() END,
               attempts = CASE WHEN $4::boolean THEN GREATEST(attempts - 1, 0) ELSE attempts END,
+              agent_run_id = CASE WHEN $8::boolean THEN NULL ELSE agent_run_id END,
+              agent_run_url = CASE WHEN $8::boolean THEN NULL ELSE agent_run_url END,
+              run_intent = CASE WHEN $8::boolean THEN NULL ELSE run_intent END,
+              run_intent_at = CASE WHEN $8::boolean THEN NULL ELSE run_intent_at END,
               lease_expires_at = NULL, error_category = $5, error_code = $6, error_message = $7`,
-        params: [report.retryAt ?? null, refund, report.error.category, report.error.code, report.error.message],
+        params: [report.retryAt ?? null, refund, report.error.category, report.error.code, report.error.message, drop],
         kind: (r) => (r.status === 'retry' ? 'retry-scheduled' : 'failed'),
         detail: {
           code: report.error.code,
@@ -230,6 +306,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
           message: report.error.message,
           ...(report.retryAt ? { retryAt: report.retryAt } : {}),
           countAttempt: !refund,
+          ...(drop ? { runDropped: true } : {}),
         },
       });
       return rowToTask(row);
@@ -237,13 +314,16 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
 
     async releaseTask(taskId: string, token: string, signal?: AbortSignal) {
       throwIfAborted(signal);
+      // The token stays on the row (a pending row's token fences nothing: every leased write needs a leased
+      // status), so that a release repeated after a lost answer is recognised as done.
       await leasedWrite({
         taskId,
         token,
         to: 'pending',
         action: 'release it',
+        done: ['pending'],
         set: `status = 'pending', attempts = GREATEST(attempts - 1, 0),
-              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`,
+              lease_owner = NULL, lease_expires_at = NULL`,
         kind: () => 'released',
       });
     },

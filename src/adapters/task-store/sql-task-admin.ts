@@ -12,6 +12,7 @@ import type { LeasedOps } from './sql-leased-writes.js';
 import { taskExistsError, taskNotFoundError, throwIfAborted } from './sql-errors.js';
 import { explainRefusal, insertEvent, statusList, type StoreContext } from './store-context.js';
 import { decodeCursor, encodeCursor, rowToEvent, rowToTask, type TaskRow } from './task-row.js';
+import { noteSighting } from './sql-sightings.js';
 
 type AdminOps = Omit<TaskStore, keyof LeasedOps | 'ping' | 'close'>;
 
@@ -141,9 +142,11 @@ export function createAdminOps(c: StoreContext): AdminOps {
     async retryTask(taskId, actor = 'system', signal) {
       throwIfAborted(signal);
       return c.sql.transaction(async (tx) => {
-        // A fresh start: attempts reset, lease gone; the checkpoint stays so an opened PR is not opened twice.
+        // A fresh start: attempts, lost workers and the deadline reset, lease gone; the checkpoint (run, run
+        // intent, PR) stays so an opened PR is not opened twice and a run already asked for is found again.
         const set = `status = 'pending', attempts = 0, next_run_at = NULL, completed_at = NULL,
-                     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
+                     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                     lease_expiries = 0, started_at = NULL`;
         const row = await guardedUpdate(tx, taskId, PERSON_RETRY_FROM, set, 'retry it (only failed or cancelled)');
         await insertEvent(tx, c.events, {
           taskId,
@@ -196,6 +199,11 @@ export function createAdminOps(c: StoreContext): AdminOps {
         await insertEvent(tx, c.events, { taskId, actor, kind: 'feedback-added', detail: entry });
         return rowToTask(row);
       });
+    },
+
+    async noteAgentRun(taskId, sighting, signal) {
+      throwIfAborted(signal);
+      return c.sql.transaction((tx) => noteSighting(tx, c, taskId, sighting));
     },
 
     async updatePullRequestState(taskId, state, signal) {

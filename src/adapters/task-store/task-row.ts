@@ -37,6 +37,10 @@ export function taskColumns(alias: string): string {
     'error_code',
     'error_message',
     'feedback',
+    'run_intent',
+    'run_intent_at',
+    'lease_expiries',
+    'started_at',
     'created_at',
     'updated_at',
   ]
@@ -80,6 +84,8 @@ function checkpointOf(row: TaskRow): TaskCheckpoint {
     const state = row.pr_state;
     if (state === 'open' || state === 'merged' || state === 'closed') checkpoint.pr.state = state;
   }
+  const intentAt = iso(row.run_intent_at);
+  if (row.run_intent != null && intentAt) checkpoint.runIntent = { nonce: String(row.run_intent), at: intentAt };
   return checkpoint;
 }
 
@@ -111,6 +117,10 @@ export function rowToTask(row: TaskRow): Task {
     };
   }
   if (Array.isArray(row.feedback) && row.feedback.length > 0) task.feedback = row.feedback;
+  const startedAt = iso(row.started_at);
+  if (startedAt) task.startedAt = startedAt;
+  const expiries = num(row.lease_expiries);
+  if (expiries) task.leaseExpiries = expiries;
   return task;
 }
 

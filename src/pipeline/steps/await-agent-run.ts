@@ -1,19 +1,22 @@
 /**
- * Step: wait for the agent run to end. Polls with a growing interval, bounded by processing.timeout. A PAUSED
- * run follows the configured policy; a status we do not know is logged once and waited on.
+ * Step: wait for the agent run to end. Polls with a growing interval, bounded by the task's wall-clock deadline
+ * (not by attempts: waiting on a healthy run never spends one). A PAUSED run follows the configured policy; a
+ * status we do not know is logged once and waited on. A poll that fails because Codegen is down (a probe
+ * confirms it) does not end the wait: the run goes on without us, and we look again once Codegen answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DaemonError } from '../../domain/errors.js';
+import { DaemonError, toDaemonError } from '../../domain/errors.js';
 import type { AgentRun } from '../ports.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
+import { agentRunFailure, deadlineExceeded, deadlineOf } from './agent-failures.js';
 
 const RESUME_PROMPT =
   'Please continue the task from where you stopped. When the work is done, push the branch and open the pull request as instructed.';
 
 export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first: AgentRun): Promise<AgentRun> {
-  const { signal, logger } = ctx;
+  const { signal, logger, task } = ctx;
   const { wait } = deps;
-  const deadline = Date.now() + wait.timeoutMs;
+  const deadline = deadlineOf(task.startedAt, deps.taskDeadlineMs) ?? ctx.startedAt + deps.taskDeadlineMs;
   let run = first;
   let interval = wait.initialMs;
   let resumed = false;
@@ -24,12 +27,7 @@ export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first:
       case 'succeeded':
         return run;
       case 'failed':
-        throw new DaemonError(`agent run ${run.id} ended with status ${run.status ?? 'unknown'}`, {
-          code: `agent-run-${(run.status ?? 'failed').toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
-          category: 'agent',
-          retryable: true,
-          dependency: 'codegen',
-        });
+        throw agentRunFailure(run);
       case 'paused':
         if (wait.paused === 'fail') {
           throw new DaemonError(`agent run ${run.id} is paused`, { code: 'agent-run-paused', category: 'agent' });
@@ -54,16 +52,22 @@ export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first:
     }
 
     const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new DaemonError(`agent run ${run.id} did not finish within ${wait.timeoutMs} ms`, {
-        code: 'agent-run-timeout',
-        category: 'timeout',
-        retryable: true,
-        dependency: 'codegen',
-      });
-    }
+    if (left <= 0) throw deadlineExceeded(task.id, task.startedAt ?? 'now', deps.taskDeadlineMs, run.id);
     await sleep(Math.min(interval, left), undefined, { signal });
     interval = Math.min(wait.maxMs, Math.ceil(interval * wait.backoff));
-    run = await deps.agent.getAgentRun(run.id, signal);
+    run = (await poll(ctx, deps, run)) ?? run;
+  }
+}
+
+/** One look at the run; undefined when Codegen is down (the wait goes on with the last known state). */
+async function poll(ctx: TaskContext, deps: PipelineDeps, run: AgentRun): Promise<AgentRun | undefined> {
+  try {
+    return await deps.agent.getAgentRun(run.id, ctx.signal);
+  } catch (raw) {
+    const err = toDaemonError(raw);
+    if (ctx.signal.aborted) throw err;
+    if (await deps.health.assess(err, ctx.signal)) throw err;
+    ctx.logger.debug({ runId: run.id, code: err.code }, 'codegen is down; still waiting on the run');
+    return undefined;
   }
 }

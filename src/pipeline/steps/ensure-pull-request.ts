@@ -2,10 +2,10 @@
  * Step: make sure the run's PR exists once and is proper (labels, assignees, reviewers, link to the task),
  * and checkpoint it on the task. The PR manager does the GitHub work idempotently.
  */
-import { DaemonError } from '../../domain/errors.js';
 import type { PullRequestRef } from '../../domain/task.js';
 import type { AgentRun } from '../ports.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
+import { noChangesFailure } from './agent-failures.js';
 
 export type PrStepResult = { kind: 'pull-request'; pr: PullRequestRef } | { kind: 'no-changes'; note: string };
 
@@ -50,11 +50,6 @@ export async function ensurePullRequest(
     }
     case 'no-changes':
       if (policy.onNoChanges === 'complete') return outcome;
-      throw new DaemonError(`agent run ${run.id} ended without a pull request or a pushed branch: ${outcome.note}`, {
-        code: 'agent-no-changes',
-        category: 'agent',
-        retryable: true,
-        dependency: 'codegen',
-      });
+      throw noChangesFailure(run, outcome.note);
   }
 }

@@ -6,6 +6,7 @@ import { type DaemonError } from '../../domain/errors.js';
 import type { TaskOutcome } from '../../domain/outcome.js';
 import type { PullRequestRef } from '../../domain/task.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
+import type { Park } from '../../daemon/parking.js';
 
 export async function completeTask(
   ctx: TaskContext,
@@ -29,11 +30,11 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
   const { task, token, logger } = ctx;
   const durationMs = (): number => Date.now() - ctx.startedAt;
   const summary = { code: error.code, category: error.category, message: error.message };
-  if (error.category === 'authentication') deps.onAuthError?.(error);
 
-  const decision = await deps.feedback.handleError(task.id, error, task);
+  const dependencyHealthy = await assess(ctx, deps, error);
+  const decision = await deps.feedback.handleError(task.id, error, task, { dependencyHealthy });
   if (decision.action !== 'fail' && decision.pauseIntakeMs !== undefined) {
-    // Quota, a refused token or a very long rate limit hits every task alike: stop claiming for a while.
+    // Quota or a very long rate limit hits every task alike: stop claiming for a while.
     const until = Date.now() + decision.pauseIntakeMs;
     const reason = decision.pauseReason ?? error.category;
     if (deps.intake.pause(reason, until)) {
@@ -41,12 +42,21 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
     }
   }
   if (decision.action === 'release') return releaseTask(ctx, deps, decision.reason);
+  if (decision.action === 'retry' && decision.parkRepository) {
+    const repository = task.repository || deps.defaultRepository;
+    deps.parks.park(repository, Date.parse(decision.retryAt), error);
+    logger.error(
+      { err: error, repository, until: decision.retryAt },
+      `repository ${repository} parked: ${error.message}`,
+    );
+  }
 
   // The attempt is over: the task's own signal may be aborted, but the report must still reach the store.
   const retryAt = decision.action === 'retry' ? decision.retryAt : undefined;
   const updated = await deps.store.failTask(task.id, token, {
     error: summary,
     ...(decision.action === 'retry' ? { retryAt: decision.retryAt, countAttempt: decision.countAttempt } : {}),
+    ...(decision.dropRun ? { dropRun: true } : {}),
   });
   const willRetry = updated.status === 'retry';
   deps.events.emit('task_failed', {
@@ -57,12 +67,45 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
     ...(willRetry && retryAt ? { retryAt } : {}),
   });
   if (willRetry && retryAt) {
-    logger.warn({ err: error, retryAt }, 'attempt failed; retry scheduled');
+    logger.warn(
+      { err: error, retryAt, countAttempt: decision.action === 'retry' && decision.countAttempt },
+      decision.reason,
+    );
     return { kind: 'retry-scheduled', error, retryAt, durationMs: durationMs() };
   }
   logger.error({ err: error }, 'task failed');
   await recordSuggestions(ctx, deps, summary);
   return { kind: 'failed', error, durationMs: durationMs() };
+}
+
+/**
+ * Whether the system a dependency- or credential-scoped failure names is healthy after all (a probe decides).
+ * The task store is never probed: a task cannot be finished without it, and a write that failed is repeated
+ * by the next claim from the checkpoint, so a store failure never spends an attempt (nor fails a task whose
+ * PR is already recorded).
+ */
+async function assess(ctx: TaskContext, deps: PipelineDeps, error: DaemonError): Promise<boolean | undefined> {
+  if (error.scope !== 'dependency' && error.scope !== 'credential') return undefined;
+  if (error.dependency === 'task-store') return false;
+  try {
+    return await deps.health.assess(error, AbortSignal.timeout(deps.wait.probeTimeoutMs));
+  } catch {
+    return false;
+  }
+}
+
+/** Park the task with its repository's park: retried when the park ends, no attempt spent, nothing else touched. */
+export async function deferTask(ctx: TaskContext, deps: PipelineDeps, park: Park): Promise<TaskOutcome> {
+  const retryAt = new Date(park.until).toISOString();
+  const error = {
+    code: park.code,
+    category: 'configuration',
+    message: `repository ${park.repository} is parked: ${park.message}`,
+  };
+  await deps.store.failTask(ctx.task.id, ctx.token, { error, retryAt, countAttempt: false });
+  deps.events.emit('task_released', { taskId: ctx.task.id, reason: `repository ${park.repository} parked` });
+  ctx.logger.info({ repository: park.repository, retryAt }, 'repository parked; task waits with it');
+  return { kind: 'released', reason: 'repository-parked', durationMs: Date.now() - ctx.startedAt };
 }
 
 /**
