@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { toDaemonError } from '../domain/errors.js';
+import { escapeForTerminal } from '../domain/task-text.js';
 import { validateNewTask, type FieldError } from '../domain/task-validation.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type NewTask, type TaskPriority, type TaskStatus } from '../domain/task.js';
 import type { TaskStore } from '../pipeline/ports.js';
@@ -185,7 +186,11 @@ async function changeStatus(argv: string[], deps: TasksCommandDeps, command: 're
 }
 
 /** Run `tasks <argv>`; resolves to the process exit code and never throws. */
-export async function runTasksCommand(argv: string[], deps: TasksCommandDeps): Promise<number> {
+export async function runTasksCommand(argv: string[], raw: TasksCommandDeps): Promise<number> {
+  // Every line printed is made terminal-safe, messages from the store included (tasks-format escapes cells).
+  const safe = (print: (line: string) => void) => (line: string) =>
+    print(escapeForTerminal(line, { keepLineBreaks: true }));
+  const deps: TasksCommandDeps = { ...raw, out: safe(raw.out), err: safe(raw.err) };
   const [command, ...rest] = argv;
   try {
     switch (command) {

@@ -1,15 +1,23 @@
 /**
  * Plain-text rendering of tasks for the `tasks` CLI: an aligned table, a detail view and a history. Pure
- * functions of their input; every value goes through String() because a stored row may be malformed.
+ * functions of their input. Every value goes through `cell()`: String() because a stored row may be malformed,
+ * then escapeForTerminal because a row written straight into the table bypasses intake, and its text could
+ * otherwise clear the operator's screen, write the clipboard (OSC 52), hide text or reorder it (U+202E).
  */
 import type { Task } from '../domain/task.js';
+import { escapeForTerminal } from '../domain/task-text.js';
 import type { TaskEvent } from '../pipeline/ports.js';
+
+/** Any stored value as one line safe to print: control and invisible characters become visible escapes. */
+export function cell(value: unknown): string {
+  return escapeForTerminal(typeof value === 'string' ? value : String(value));
+}
 
 /** `2024-05-01 12:00:00Z` from an ISO timestamp; anything else is shown as it is. */
 export function shortTime(iso: string | undefined): string {
   if (!iso) return '-';
   const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso);
-  return match ? `${match[1]} ${match[2]}Z` : iso;
+  return match ? `${match[1]} ${match[2]}Z` : cell(iso);
 }
 
 /** Rows padded so columns line up; the last column is not padded. */
@@ -28,12 +36,12 @@ export function alignColumns(rows: string[][]): string[] {
 export function formatTaskTable(tasks: Task[]): string[] {
   const header = ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'ATTEMPTS', 'REPOSITORY', 'PR', 'UPDATED'];
   const rows = tasks.map((t) => [
-    String(t.id),
-    String(t.status),
-    String(t.priority),
-    String(t.type),
+    cell(t.id),
+    cell(t.status),
+    cell(t.priority),
+    cell(t.type),
     `${t.attempts}/${t.maxAttempts}`,
-    t.repository ? String(t.repository) : '-',
+    t.repository ? cell(t.repository) : '-',
     t.checkpoint.pr ? `#${t.checkpoint.pr.number}` : '-',
     shortTime(t.updatedAt),
   ]);
@@ -42,28 +50,24 @@ export function formatTaskTable(tasks: Task[]): string[] {
 
 /** The fields of one task, one per line. */
 export function formatTaskDetails(task: Task): string[] {
-  const labels = Array.isArray(task.labels) ? task.labels.join(', ') : JSON.stringify(task.labels);
+  const labels = Array.isArray(task.labels) ? task.labels.map(cell).join(', ') : cell(JSON.stringify(task.labels));
+  const pr = task.checkpoint.pr;
+  const error = task.lastError;
   const pairs: Array<[string, string | undefined]> = [
-    ['id', String(task.id)],
-    ['title', String(task.title)],
-    ['status', String(task.status)],
-    ['type', String(task.type)],
-    ['priority', String(task.priority)],
+    ['id', task.id],
+    ['title', task.title],
+    ['status', task.status],
+    ['type', task.type],
+    ['priority', task.priority],
     ['labels', labels || '-'],
     ['repository', task.repository],
     ['attempts', `${task.attempts} of ${task.maxAttempts}`],
     ['next run', task.nextRunAt ? shortTime(task.nextRunAt) : undefined],
     ['agent run', task.checkpoint.agentRunId?.toString()],
     ['agent run url', task.checkpoint.agentRunUrl],
-    [
-      'pull request',
-      task.checkpoint.pr ? `${task.checkpoint.pr.url} (${task.checkpoint.pr.state ?? 'open'})` : undefined,
-    ],
-    ['branch', task.checkpoint.pr?.branch],
-    [
-      'last error',
-      task.lastError ? `${task.lastError.code} (${task.lastError.category}): ${task.lastError.message}` : undefined,
-    ],
+    ['pull request', pr ? `${pr.url} (${pr.state ?? 'open'})` : undefined],
+    ['branch', pr?.branch],
+    ['last error', error ? `${error.code} (${error.category}): ${error.message}` : undefined],
     [
       'feedback',
       task.feedback?.length ? `${task.feedback.length} entr${task.feedback.length === 1 ? 'y' : 'ies'}` : undefined,
@@ -71,10 +75,12 @@ export function formatTaskDetails(task: Task): string[] {
     ['created', shortTime(task.createdAt)],
     ['updated', shortTime(task.updatedAt)],
   ];
-  const lines = alignColumns(pairs.filter(([, v]) => v !== undefined).map(([k, v]) => [`${k}:`, String(v)]));
+  const lines = alignColumns(pairs.filter(([, v]) => v !== undefined).map(([k, v]) => [`${k}:`, cell(v)]));
+  // The description keeps its line breaks and tabs; everything else in it is escaped like any other cell.
   const description = String(task.description)
+    .replace(/\r\n?/g, '\n')
     .split('\n')
-    .map((line) => `  ${line}`);
+    .map((line) => `  ${escapeForTerminal(line, { keepLineBreaks: true })}`);
   return [...lines, 'description:', ...description];
 }
 
@@ -85,7 +91,7 @@ export function formatHistory(events: TaskEvent[]): string[] {
     events.map((e) => {
       const change = e.fromStatus || e.toStatus ? `${e.fromStatus ?? '-'} -> ${e.toStatus ?? '-'}` : '';
       const detail = e.detail && Object.keys(e.detail).length > 0 ? JSON.stringify(e.detail) : '';
-      return [shortTime(e.at), e.actor, e.kind, change, detail];
+      return [shortTime(e.at), cell(e.actor), cell(e.kind), cell(change), cell(detail)];
     }),
   );
 }

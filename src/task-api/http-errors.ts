@@ -33,6 +33,9 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   validation: 400,
 };
 
+/** The request field a store refusal concerns, for refusals that carry no field list of their own. */
+const FIELD_BY_CODE: Record<string, string> = { 'invalid-cursor': 'cursor' };
+
 /**
  * The status for a DaemonError the caller caused: known codes first, then the store's other refusals by
  * category (invalid-cursor, invalid-task: validation -> 400). `task-store-*` codes are the database failing,
@@ -65,7 +68,7 @@ export function errorResponse(c: Context, raw: unknown, logger: ApiLogger): Resp
   if (isDaemonError(raw) && status !== undefined) {
     if (status === 400) {
       const given = fieldsOf(raw);
-      const fields = given.length > 0 ? given : [{ field: 'body', message: raw.message }];
+      const fields = given.length > 0 ? given : [{ field: FIELD_BY_CODE[raw.code] ?? 'body', message: raw.message }];
       const body: ApiErrorBody = { error: raw.code, message: raw.message, fields };
       return c.json(body, 400);
     }

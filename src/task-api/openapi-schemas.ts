@@ -4,7 +4,9 @@
  * against them.
  */
 import { TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../domain/task.js';
-import { REPOSITORY_PATTERN, TASK_ID_PATTERN, TASK_LIMITS } from '../domain/task-validation.js';
+import { TASK_API_LIMITS } from '../domain/task-limits.js';
+import { LINE_TEXT_PATTERN, REPOSITORY_PATTERN, STORABLE_TEXT_PATTERN } from '../domain/task-text.js';
+import { TASK_ID_PATTERN, TASK_LIMITS } from '../domain/task-validation.js';
 import { LIMITS } from './requests.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -28,7 +30,11 @@ const pullRequest = {
 };
 
 const taskError = obj(
-  { category: str({ maxLength: 50 }), code: str({ maxLength: 100 }), message: str({ maxLength: 4000 }) },
+  {
+    category: str({ maxLength: TASK_API_LIMITS.errorCategoryMax, pattern: LINE_TEXT_PATTERN }),
+    code: str({ maxLength: TASK_API_LIMITS.errorCodeMax, pattern: LINE_TEXT_PATTERN }),
+    message: str({ maxLength: TASK_API_LIMITS.errorMessageMax, pattern: STORABLE_TEXT_PATTERN }),
+  },
   ['category', 'code', 'message'],
 );
 
@@ -69,7 +75,12 @@ export const SCHEMAS: Record<string, unknown> = {
       // Stored rows are not constrained to the enums (a malformed row stays claimable so the daemon can fail it).
       type: { type: 'string', description: 'One of TaskType for tasks created through the API.' },
       priority: { type: 'string', description: 'One of TaskPriority for tasks created through the API.' },
-      labels: { type: 'array', items: { type: 'string' } },
+      labels: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          'Label names. Like every field here, returned as stored: a row written into the table by hand may break the rules of NewTask, and the daemon fails such a task naming the field.',
+      },
       repository: { type: 'string' },
       context: { type: 'object' },
       status: ref('TaskStatus'),
@@ -78,7 +89,7 @@ export const SCHEMAS: Record<string, unknown> = {
       nextRunAt: dateTime,
       checkpoint: ref('TaskCheckpoint'),
       lastError: ref('TaskError'),
-      feedback: { type: 'array' },
+      feedback: { type: 'array', items: { type: 'object' }, description: 'Feedback entries, oldest first.' },
       startedAt: dateTime,
       leaseExpiries: { type: 'integer', minimum: 0 },
       createdAt: dateTime,
@@ -91,14 +102,41 @@ export const SCHEMAS: Record<string, unknown> = {
     required: ['title', 'description'],
     properties: {
       id: { type: 'string', pattern: TASK_ID_PATTERN.source },
-      title: str({ maxLength: TASK_LIMITS.titleMax }),
-      description: str({ maxLength: TASK_LIMITS.descriptionMax }),
+      title: str({
+        maxLength: TASK_LIMITS.titleMax,
+        pattern: LINE_TEXT_PATTERN,
+        description: 'One line: control, escape and invisible characters (bidi overrides, zero-width) are refused.',
+      }),
+      description: str({
+        maxLength: TASK_LIMITS.descriptionMax,
+        pattern: STORABLE_TEXT_PATTERN,
+        description:
+          'NUL and unpaired surrogates are refused. Tab and newline are kept; CR becomes a newline; every other ' +
+          'control, escape sequence and invisible character is removed. Refused if nothing is left.',
+      }),
       type: ref('TaskType'),
       priority: ref('TaskPriority'),
-      labels: { type: 'array', items: str({ maxLength: TASK_LIMITS.labelMax }), maxItems: TASK_LIMITS.labelsMax },
-      repository: { type: 'string', pattern: REPOSITORY_PATTERN.source },
+      labels: {
+        type: 'array',
+        items: str({ maxLength: TASK_LIMITS.labelMax, pattern: LINE_TEXT_PATTERN }),
+        maxItems: TASK_LIMITS.labelsMax,
+        description: 'Trimmed and de-duplicated; each one line, like the title.',
+      },
+      repository: {
+        type: 'string',
+        maxLength: TASK_LIMITS.repositoryMax,
+        pattern: REPOSITORY_PATTERN.source,
+        description:
+          "GitHub's owner/name: an owner of 1-39 letters, digits or single hyphens (not at either end), a name of " +
+          '1-100 letters, digits, ".", "_" or "-" that is not "." or "..".',
+      },
       maxAttempts: { type: 'integer', minimum: TASK_LIMITS.maxAttemptsMin, maximum: TASK_LIMITS.maxAttemptsMax },
-      context: { type: 'object' },
+      context: {
+        type: 'object',
+        description:
+          `Free-form JSON for the prompt: at most ${TASK_LIMITS.contextMax} characters serialized and ` +
+          `${TASK_LIMITS.contextDepthMax} levels of nesting; no key or string may hold NUL or an unpaired surrogate.`,
+      },
     },
     additionalProperties: false,
   },
@@ -236,6 +274,18 @@ export const REQUEST_BODIES: Record<string, unknown> = {
       obj({ state: pullRequest.state }, ['state']),
     ],
   },
-  Feedback: obj({ feedback: { type: 'object', minProperties: 1 }, actor: name }, ['feedback']),
+  Feedback: obj(
+    {
+      feedback: {
+        type: 'object',
+        minProperties: 1,
+        description:
+          `At most ${TASK_API_LIMITS.feedbackMax} characters serialized and ${TASK_API_LIMITS.feedbackDepthMax} ` +
+          'levels of nesting; no key or string may hold NUL or an unpaired surrogate.',
+      },
+      actor: name,
+    },
+    ['feedback'],
+  ),
   Actor: obj({ actor: name }),
 };

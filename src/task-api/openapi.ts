@@ -12,10 +12,12 @@ const ok = (description: string, schema: unknown) => ({ description, ...json(sch
 const body = (name: string) => ({ $ref: `#/components/requestBodies/${name}` });
 /** Bodies that may be left out; every other request body is required. */
 const OPTIONAL_BODIES = new Set(['Actor']);
-const errors = (...codes: number[]) =>
+const errors = (...codes: readonly number[]) =>
   Object.fromEntries(
     [401, ...codes, 500].map((code) => [String(code), { $ref: `#/components/responses/Error${code}` }]),
   );
+/** Every route that reads a body may answer 413 (over 1 MiB) and 415 (not application/json). */
+const BODY = [413, 415] as const;
 const idParam = { $ref: '#/components/parameters/TaskId' };
 const leased = 'Needs the lease token of the claim; a stale token is a 409 stale-lease.';
 
@@ -24,7 +26,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or wrong bearer token.',
   404: 'No such task (task-not-found) or route (not-found).',
   409: 'Conflict: stale-lease, invalid-transition or task-exists.',
-  413: 'Request body too large.',
+  413: 'Request body over 1 MiB (payload-too-large).',
+  415: 'A non-empty body whose Content-Type is not application/json in UTF-8 (unsupported-media-type).',
   500: 'Internal error; the detail is only in the server log.',
 };
 
@@ -34,15 +37,25 @@ export const TASK_API_OPENAPI = {
   info: {
     title: 'codegen-pr Task API',
     version: '1.0.0',
+    contact: { name: 'codegen-pr maintainers' },
     description:
       'The task queue of codegen-pr over HTTP (the seed\'s "Cloudflare API" in front of PostgreSQL). Every route ' +
       'but /health and /openapi.json needs `Authorization: Bearer <key>`. Errors are `{ error, message, fields? }`.',
   },
+  servers: [{ url: '/', description: 'The host that serves this document (a Worker, or `codegen-pr task-api`).' }],
+  tags: [
+    { name: 'service', description: 'Health and this document; no credentials needed.' },
+    { name: 'tasks', description: 'Adding, reading, retrying and cancelling tasks, and their feedback.' },
+    { name: 'leases', description: 'What the daemon does under a claim: claim, heartbeat and leased writes.' },
+  ],
   security: [{ bearer: [] }],
   paths: {
     '/health': {
       get: {
         operationId: 'health',
+        tags: ['service'],
+        description:
+          'Answers 200 when the store answers a ping within the health timeout, 503 otherwise. Needs no credentials and reveals nothing but the two states.',
         security: [],
         summary: 'Liveness and store reachability.',
         responses: {
@@ -62,6 +75,8 @@ export const TASK_API_OPENAPI = {
     '/openapi.json': {
       get: {
         operationId: 'openapi',
+        tags: ['service'],
+        description: 'The OpenAPI 3.1 document of this API, the one you are reading. Needs no credentials.',
         security: [],
         summary: 'This document.',
         responses: { '200': ok('OpenAPI 3.1.', { type: 'object' }) },
@@ -70,6 +85,8 @@ export const TASK_API_OPENAPI = {
     '/stats': {
       get: {
         operationId: 'countByStatus',
+        tags: ['tasks'],
+        description: 'How many tasks are in each status: the queue depth a dashboard or an autoscaler reads.',
         summary: 'Number of tasks per status (queue depth).',
         responses: {
           '200': ok('Counts; statuses with no tasks may be absent.', {
@@ -90,6 +107,9 @@ export const TASK_API_OPENAPI = {
     '/tasks': {
       get: {
         operationId: 'listTasks',
+        tags: ['tasks'],
+        description:
+          'Newest first, `limit` at a time (1-500, default 50). Pass `nextCursor` back as `cursor` for the next page; a cursor that this API did not make is refused naming `cursor`.',
         summary: 'List tasks, newest first, a page at a time (the seed: GET /tasks?status=pending&limit=N).',
         parameters: [
           { name: 'status', in: 'query', schema: ref('TaskStatus') },
@@ -123,6 +143,9 @@ export const TASK_API_OPENAPI = {
       },
       post: {
         operationId: 'addTasks',
+        tags: ['tasks'],
+        description:
+          'Every task is checked before any is stored: a batch is all or nothing, and the 400 names each bad field by its place (`tasks[2].title`). Titles and labels refuse control, escape and invisible characters; descriptions keep tab and newline and lose the rest; see the schema for the caps.',
         summary: 'Create one task, or a batch as { tasks: [...] }. An existing id is a 409 task-exists.',
         requestBody: body('CreateTasks'),
         responses: {
@@ -131,13 +154,16 @@ export const TASK_API_OPENAPI = {
             required: ['tasks'],
             properties: { tasks: { type: 'array', items: ref('Task') } },
           }),
-          ...errors(400, 409, 413),
+          ...errors(400, 409, ...BODY),
         },
       },
     },
     '/tasks/claim': {
       post: {
         operationId: 'claimTasks',
+        tags: ['leases'],
+        description:
+          'Claims up to `limit` (1-100) claimable tasks in priority order, each with a fresh lease of `leaseMs` (1 s to 1 h) and a fencing token that every later leased write must carry.',
         summary: 'Atomically claim up to `limit` claimable tasks, each with a new lease.',
         requestBody: body('Claim'),
         responses: {
@@ -146,7 +172,7 @@ export const TASK_API_OPENAPI = {
             required: ['tasks'],
             properties: { tasks: { type: 'array', items: ref('ClaimedTask') } },
           }),
-          ...errors(400),
+          ...errors(400, ...BODY),
         },
       },
     },
@@ -154,6 +180,9 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       get: {
         operationId: 'getTask',
+        tags: ['tasks'],
+        description:
+          'The task as stored, and its history oldest first. Text is returned as stored: a row written straight into the table may hold characters that intake would refuse.',
         summary: 'A task and its history.',
         responses: {
           '200': ok('The task.', {
@@ -169,6 +198,9 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       post: {
         operationId: 'heartbeat',
+        tags: ['leases'],
+        description:
+          'Extends the lease by `leaseMs` from now. A stale token (the task was re-claimed, cancelled or finished) is a 409 stale-lease.',
         summary: `Extend the lease. ${leased}`,
         requestBody: body('Heartbeat'),
         responses: {
@@ -177,7 +209,7 @@ export const TASK_API_OPENAPI = {
             required: ['lease'],
             properties: { lease: ref('Lease') },
           }),
-          ...errors(400, 404, 409),
+          ...errors(400, 404, 409, ...BODY),
         },
       },
     },
@@ -185,6 +217,10 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       put: {
         operationId: 'recordRunIntent',
+        tags: ['leases'],
+        description:
+          'Written before the daemon asks Codegen for a run, so a run created by an attempt that then died can be ' +
+          'found by its nonce and adopted instead of created twice.',
         summary: `Record the intent to create an agent run; the nonce travels in the run's metadata. ${leased}`,
         requestBody: body('RunIntent'),
         responses: {
@@ -193,7 +229,7 @@ export const TASK_API_OPENAPI = {
             required: ['intent'],
             properties: { intent: ref('RecordedRunIntent') },
           }),
-          ...errors(400, 404, 409),
+          ...errors(400, 404, 409, ...BODY),
         },
       },
     },
@@ -201,6 +237,10 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       post: {
         operationId: 'noteAgentRun',
+        tags: ['leases'],
+        description:
+          "The reconciler's report of a run it saw on Codegen that names this task; needs no lease, and the answer " +
+          'says what the store made of it.',
         summary:
           'The reconciler reports an agent run that names this task: adopt it, record its late PR, or note an extra run.',
         requestBody: body('AgentRunSighting'),
@@ -210,7 +250,7 @@ export const TASK_API_OPENAPI = {
             required: ['outcome'],
             properties: { outcome: { enum: ['adopted', 'late-pr', 'extra-run', 'none'] } },
           }),
-          ...errors(400),
+          ...errors(400, ...BODY),
         },
       },
     },
@@ -218,13 +258,16 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       put: {
         operationId: 'updateStatus',
+        tags: ['leases'],
+        description:
+          'One body shape per intent; see the StatusChange request body. Leased writes need the current lease token; a person may retry a failed or cancelled task or cancel one without a token.',
         summary: `Change a task's status (the seed's endpoint). With a token: ${leased}`,
         requestBody: body('StatusChange'),
         responses: {
           '200': ok('`{ ok: true }`, or `{ task }` for failed, retry, and the changes without a token.', {
             oneOf: [ref('Ok'), ref('TaskEnvelope')],
           }),
-          ...errors(400, 404, 409),
+          ...errors(400, 404, 409, ...BODY),
         },
       },
     },
@@ -232,36 +275,48 @@ export const TASK_API_OPENAPI = {
       parameters: [idParam],
       put: {
         operationId: 'updatePullRequest',
+        tags: ['leases'],
+        description:
+          'With a lease token, records the pull request the task produced. Without a token, only records its state as last seen on GitHub.',
         summary: `Record the task's pull request (${leased}), or without a token only its state on GitHub.`,
         requestBody: body('PullRequestChange'),
-        responses: { '200': ok('Recorded.', ref('Ok')), ...errors(400, 404, 409) },
+        responses: { '200': ok('Recorded.', ref('Ok')), ...errors(400, 404, 409, ...BODY) },
       },
     },
     '/tasks/{id}/feedback': {
       parameters: [idParam],
       post: {
         operationId: 'addFeedback',
+        tags: ['tasks'],
+        description:
+          'Appends one feedback entry (a JSON object of at most 64 KiB and 32 levels) to the task, stamped with the time it arrived.',
         summary: 'Append feedback to a task.',
         requestBody: body('Feedback'),
-        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404) },
+        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404, ...BODY) },
       },
     },
     '/tasks/{id}/retry': {
       parameters: [idParam],
       post: {
         operationId: 'retryTask',
+        tags: ['tasks'],
+        description:
+          'Puts a failed or cancelled task back to pending with its attempts reset; the same as PUT /tasks/{id}/status with status pending and no token.',
         summary: 'A failed or cancelled task back to pending, attempts reset (same as PUT status pending).',
         requestBody: body('Actor'),
-        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404, 409) },
+        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404, 409, ...BODY) },
       },
     },
     '/tasks/{id}/cancel': {
       parameters: [idParam],
       post: {
         operationId: 'cancelTask',
+        tags: ['tasks'],
+        description:
+          'Cancels a task that has not finished; a lease held on it becomes stale. The same as PUT /tasks/{id}/status with status cancelled.',
         summary: 'Cancel a non-terminal task; a held lease becomes stale (same as PUT status cancelled).',
         requestBody: body('Actor'),
-        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404, 409) },
+        responses: { '200': ok('The task.', ref('TaskEnvelope')), ...errors(400, 404, 409, ...BODY) },
       },
     },
   },

@@ -2,19 +2,21 @@
  * What each Task API request may carry, checked field by field. Each parser turns an untrusted body or query
  * string into the arguments of one TaskStore call, or into the list of everything wrong with it.
  */
+import { TASK_API_LIMITS, TASK_LIMITS } from '../domain/task-limits.js';
+import { REPOSITORY_PATTERN } from '../domain/task-text.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../domain/task.js';
 import type { AgentRunSighting, ClaimOptions, TaskListFilter } from '../pipeline/ports.js';
-import { REPOSITORY_PATTERN } from '../domain/task-validation.js';
+import { jsonFieldProblems } from '../domain/json-value.js';
 import { FieldReader, readBody, type Checked, type FieldError } from './validate.js';
 
-/** Bounds the API enforces; the OpenAPI document states the same numbers. */
+/** Bounds the API enforces (task-limits.ts); the OpenAPI document states the same numbers. */
 export const LIMITS = {
-  pageSize: { min: 1, max: 500, default: 50 },
-  claim: { min: 1, max: 100 },
-  leaseMs: { min: 1_000, max: 3_600_000 },
-  leaseExpiries: { min: 1, max: 1_000 },
-  batch: 500,
-  text: 200,
+  pageSize: TASK_API_LIMITS.pageSize,
+  claim: TASK_API_LIMITS.claim,
+  leaseMs: TASK_API_LIMITS.leaseMs,
+  leaseExpiries: TASK_API_LIMITS.leaseExpiries,
+  batch: TASK_API_LIMITS.batch,
+  text: TASK_API_LIMITS.nameMax,
 } as const;
 
 /** Task ids, worker names, tokens and actors: printable, no spaces, bounded. */
@@ -37,8 +39,12 @@ export function parseListQuery(query: Record<string, string[]>): Checked<TaskLis
   reader.onlyKnown(['status', 'priority', 'repository', 'limit', 'cursor']);
   const status = reader.oneOf<TaskStatus>('status', TASK_STATUSES);
   const priority = reader.oneOf<TaskPriority>('priority', TASK_PRIORITIES);
-  const repository = reader.string('repository', { max: 201, pattern: REPOSITORY_PATTERN, hint: 'must be owner/repo' });
-  const cursor = reader.string('cursor', { max: 500 });
+  const repository = reader.string('repository', {
+    max: TASK_LIMITS.repositoryMax,
+    pattern: REPOSITORY_PATTERN,
+    hint: 'must be a GitHub "owner/name"',
+  });
+  const cursor = reader.string('cursor', { max: TASK_API_LIMITS.cursorMax });
   let limit: number = LIMITS.pageSize.default;
   if (single.limit !== undefined) {
     const text = String(single.limit);
@@ -126,7 +132,10 @@ export function parseFeedback(body: unknown): Checked<{ feedback: Record<string,
   const actor = reader.string('actor', NAME);
   const value = feedback ? (reader.raw('feedback') as Record<string, unknown>) : {};
   if (feedback && Object.keys(value).length === 0) reader.fail('feedback', 'must not be empty');
-  if (JSON.stringify(value).length > 64_000) reader.fail('feedback', 'must be at most 64000 characters as JSON');
+  else if (feedback) {
+    const limits = { depthMax: TASK_API_LIMITS.feedbackDepthMax, sizeMax: TASK_API_LIMITS.feedbackMax };
+    for (const p of jsonFieldProblems(value, 'feedback', limits)) reader.fail(p.path, p.message);
+  }
   return reader.result({ feedback: value, ...(actor ? { actor } : {}) });
 }
 

@@ -6,7 +6,8 @@ import type { Context, Hono } from 'hono';
 import { validateNewTask } from '../domain/task-validation.js';
 import type { NewTask } from '../domain/task.js';
 import type { TaskStore } from '../pipeline/ports.js';
-import { notFoundResponse, validationResponse } from './http-errors.js';
+import { notFoundResponse, validationResponse, type ApiErrorBody } from './http-errors.js';
+import { readJsonBody } from './json-body.js';
 import {
   checkTaskId,
   parseActorBody,
@@ -24,17 +25,15 @@ import type { Checked, FieldError } from './validate.js';
 /** The actor recorded in a task's history when the caller names none. */
 const DEFAULT_ACTOR = 'api';
 
-/** Read a JSON body; an empty body is `undefined`. Malformed JSON is a 400 naming `body`. */
+/** Read a JSON body (json-body.ts); an empty body is `undefined`. Refusals are 400 or 415 naming the field. */
 async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const text = await c.req.text();
-  if (text.trim() === '') return { ok: true, value: undefined };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : 'parse error';
-    const fields = [{ field: 'body', message: `is not valid JSON (${reason})` }];
-    return { ok: false, response: validationResponse(c, fields, `request body is not valid JSON: ${reason}`) };
+  const body = readJsonBody(await c.req.arrayBuffer(), c.req.header('content-type'));
+  if (body.ok) return body;
+  if (body.status === 415) {
+    const payload: ApiErrorBody = { error: 'unsupported-media-type', message: body.message, fields: body.fields };
+    return { ok: false, response: c.json(payload, 415) };
   }
+  return { ok: false, response: validationResponse(c, body.fields, body.message) };
 }
 
 /** Parse the path id and the body with `parse`; answer 400 for either, or hand both to `run`. */

@@ -3,6 +3,7 @@
  * shape per intent: with a lease token they are the daemon's leased writes; without one only the changes a
  * person may make (retry a failed task, cancel, record the PR's state on GitHub).
  */
+import { TASK_API_LIMITS as API } from '../domain/task-limits.js';
 import type { PullRequestRef, TaskError } from '../domain/task.js';
 import type { CompletionReport, FailureReport } from '../pipeline/ports.js';
 import { NAME_FIELD } from './requests.js';
@@ -25,7 +26,7 @@ const LEASED_STATUSES = ['awaiting_agent', 'completed', 'failed', 'retry', 'pend
 const PERSON_STATUSES = ['pending', 'cancelled'] as const;
 const PR_STATES = ['open', 'merged', 'closed'] as const;
 const HTTP_URL = /^https?:\/\/\S+$/;
-const URL_FIELD = { max: 2000, pattern: HTTP_URL, hint: 'must be an http(s) URL' };
+const URL_FIELD = { max: API.urlMax, pattern: HTTP_URL, hint: 'must be an http(s) URL' };
 
 /** Fields each kind of change may carry besides `status`; anything else is refused by name. */
 const FIELDS: Record<StatusChange['kind'], string[]> = {
@@ -73,7 +74,7 @@ function readChange(reader: FieldReader, status: string, token: string | undefin
     }
     case 'completed': {
       const pr = reader.has('pr') ? readPullRequest(reader, 'pr') : undefined;
-      const note = reader.string('note', { max: 2000 });
+      const note = reader.string('note', { max: API.noteMax, multiline: true });
       return { kind: 'complete', token, report: { ...(pr ? { pr } : {}), ...(note ? { note } : {}) } };
     }
     case 'failed':
@@ -87,9 +88,9 @@ function readChange(reader: FieldReader, status: string, token: string | undefin
 function readFailure(reader: FieldReader, retry: boolean): FailureReport {
   const err = reader.object('error', { required: true });
   const error: TaskError = {
-    category: err?.string('category', { required: true, max: 50 }) ?? '',
-    code: err?.string('code', { required: true, max: 100 }) ?? '',
-    message: err?.string('message', { required: true, max: 4000 }) ?? '',
+    category: err?.string('category', { required: true, max: API.errorCategoryMax }) ?? '',
+    code: err?.string('code', { required: true, max: API.errorCodeMax }) ?? '',
+    message: err?.string('message', { required: true, max: API.errorMessageMax, multiline: true }) ?? '',
   };
   err?.onlyKnown(['category', 'code', 'message']);
   reader.absorb(err);
@@ -117,7 +118,7 @@ function readPullRequest(reader: FieldReader, name: string): PullRequestRef | un
 function readPrFields(pr: FieldReader): PullRequestRef {
   const url = pr.string('url', { ...URL_FIELD, required: true }) ?? '';
   const number = pr.integer('number', { required: true, min: 1, max: 1_000_000_000 }) ?? 0;
-  const branch = pr.string('branch', { required: true, max: 255 }) ?? '';
+  const branch = pr.string('branch', { required: true, max: API.branchMax }) ?? '';
   const state = pr.oneOf('state', PR_STATES);
   return { url, number, branch, ...(state ? { state } : {}) };
 }

@@ -3,6 +3,17 @@
  * under the field's dotted path instead of stopping at the first problem, so one 400 names every bad field.
  * It runs unchanged on Node and in a Worker (no dependencies).
  */
+import { unsafeLineReason, unstorableReason } from '../domain/task-text.js';
+
+/** How FieldReader.string checks a value. */
+export interface StringOptions {
+  required?: boolean;
+  max?: number;
+  pattern?: RegExp;
+  hint?: string;
+  /** Text that may span lines (error messages, notes): only NUL and unpaired surrogates are refused. */
+  multiline?: boolean;
+}
 
 /** One problem with one field of a request. */
 export interface FieldError {
@@ -43,17 +54,26 @@ export class FieldReader {
   /** Refuse fields that are not in `allowed`: a typo should be an error, not a silently ignored option. */
   onlyKnown(allowed: readonly string[]): void {
     for (const key of Object.keys(this.source)) {
-      if (!allowed.includes(key)) this.fail(key, 'is not a known field');
+      // The key is the caller's text: quote it, and cut it, when it is not a plain name.
+      const name = /^[\w$-]{1,64}$/.test(key) ? key : JSON.stringify(key.slice(0, 64));
+      if (!allowed.includes(key)) this.fail(name, 'is not a known field');
     }
   }
 
-  string(name: string, opts: { required?: boolean; max?: number; pattern?: RegExp; hint?: string } = {}) {
+  /**
+   * A non-blank string of at most `max` (default 1000) characters. One-line by default: control, escape and
+   * invisible characters are refused; `multiline` text (messages, notes) may hold them but never NUL or an
+   * unpaired surrogate, which no store can keep.
+   */
+  string(name: string, opts: StringOptions = {}): string | undefined {
     const value = this.source[name];
     if (value === undefined) return opts.required ? this.fail(name, 'is required') : undefined;
     if (typeof value !== 'string') return this.fail(name, 'must be a string');
     if (value.trim() === '') return this.fail(name, 'must not be empty');
     const max = opts.max ?? 1000;
     if (value.length > max) return this.fail(name, `must be at most ${max} characters`);
+    const unsafe = opts.multiline ? unstorableReason(value) : unsafeLineReason(value);
+    if (unsafe) return this.fail(name, unsafe);
     if (opts.pattern && !opts.pattern.test(value)) return this.fail(name, opts.hint ?? 'has an invalid format');
     return value;
   }
@@ -86,10 +106,13 @@ export class FieldReader {
   timestamp(name: string, opts: { required?: boolean } = {}): string | undefined {
     const value = this.source[name];
     if (value === undefined) return opts.required ? this.fail(name, 'is required') : undefined;
-    if (typeof value !== 'string' || !ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
+    const ms = typeof value === 'string' && ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN;
+    if (Number.isNaN(ms)) {
       return this.fail(name, 'must be an ISO 8601 date-time with a timezone, e.g. 2026-01-01T00:00:00Z');
     }
-    return new Date(value).toISOString();
+    // PostgreSQL has no year 0, and JavaScript and PostgreSQL disagree on far dates: keep to years 1970-9999.
+    if (ms < 0 || ms >= LATEST_DATE_MS) return this.fail(name, 'must be between 1970 and 9999');
+    return new Date(ms).toISOString();
   }
 
   /** A nested object, read with its own reader so its errors carry the full path. */
@@ -110,6 +133,7 @@ export class FieldReader {
   }
 }
 
+const LATEST_DATE_MS = Date.UTC(10_000, 0, 1);
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

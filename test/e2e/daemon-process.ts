@@ -7,7 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const MAIN = path.resolve('dist/src/main.js');
+// E2E_DAEMON_MAIN runs another build (an older commit's dist, say) against the same tests, to show a test
+// fails for the reason it names before the fix it guards.
+const MAIN = path.resolve(process.env.E2E_DAEMON_MAIN ?? 'dist/src/main.js');
 const running = new Set<ChildProcess>();
 
 export interface LogLine {

@@ -23,6 +23,9 @@ export interface World {
   close(): Promise<void>;
 }
 
+/** A second repository connected to Codegen (id 8), for tests that need two. */
+export const OTHER_REPO = 'acme/gadgets';
+
 export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: number } = {}): Promise<World> {
   const store = options.store ?? (await openPgliteTaskStore({ dataDir: 'memory://' }));
   const api = await startTaskApiServer({
@@ -33,11 +36,17 @@ export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: 
     logger: silentLogger(),
   });
   const github = await startGitHubFake({ collaborators: ['alice', 'bob', 'carol'] });
+  const repos = [
+    { id: 7, full_name: REPO },
+    { id: 8, full_name: OTHER_REPO },
+  ];
   const codegen = await startCodegenFake({
-    repos: [{ id: 7, full_name: REPO }],
+    repos,
     pollsUntilDone: options.pollsUntilDone ?? 2,
     onRunFinished: async (run) => {
-      const [owner = '', repo = ''] = REPO.split('/');
+      // Codegen's GitHub App opens the PR in the run's own repository.
+      const fullName = repos.find((r) => r.id === run.repo_id)?.full_name ?? REPO;
+      const [owner = '', repo = ''] = fullName.split('/');
       const branch = `codegen-bot/run-${run.id}`;
       github.createBranch(owner, repo, branch);
       const pr = github.openPullRequestAsAgent({ owner, repo, head: branch, title: `Codegen run ${run.id}` });

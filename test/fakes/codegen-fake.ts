@@ -89,6 +89,12 @@ export interface CodegenFake {
   swallowResponseNext(match: RequestMatch, times?: number): void;
   /** A run that exists in Codegen but the daemon never saw (created before a crash). Source type API by default. */
   createRunAsIfLost(input: NewFakeRun): FakeRun;
+  /**
+   * An outage: while set, every request is answered with this status (or its connection dropped) and counted in
+   * `outageHits`; runs go on as they were. undefined ends it.
+   */
+  setOutage(mode: number | 'drop' | undefined): void;
+  outageHits: number;
   close(): Promise<void>;
 }
 
@@ -150,6 +156,7 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
   const injections: Injection[] = [];
   const finishing = new Map<number, Promise<void>>();
   let outcomeFn: (run: FakeRun) => FakeOutcome = () => ({ finalStatus: 'COMPLETE' });
+  let outage: number | 'drop' | undefined;
   let nextRunId = 1000;
   let nextPrId = 500;
   let nextPrNumber = 1;
@@ -180,6 +187,10 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
     createRunAsIfLost(input) {
       return addRun(input);
     },
+    setOutage(mode) {
+      outage = mode;
+    },
+    outageHits: 0,
     close: () => closeServer(),
   };
 
@@ -388,6 +399,15 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
     if (problems.length > 0) {
       fake.violations.push(...problems.map((p) => `${method} ${path}: ${p}`));
       return reply({ status: 400, body: { message: `Spec violation: ${problems.join('; ')}`, status_code: 400 } });
+    }
+    if (outage !== undefined) {
+      fake.outageHits += 1;
+      if (outage === 'drop') {
+        fake.requests.push({ method, path, query, status: 0 });
+        req.socket.destroy();
+        return;
+      }
+      return reply({ status: outage, body: { message: 'Service Unavailable', status_code: outage }, check: false });
     }
     const injected = takeInjection(method, path);
     if (injected?.mode === 'swallow') {

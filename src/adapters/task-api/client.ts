@@ -20,7 +20,9 @@ import type {
   TaskStore,
 } from '../../pipeline/ports.js';
 import { passThroughGuard, type Guard } from '../../resilience/types.js';
+import { TASK_API_LIMITS } from '../../domain/task-limits.js';
 import { classifyRequestFailure, classifyResponse } from './classify.js';
+import { clampToRange, fitError, fitFeedback, fitText, fitUrl } from './fit.js';
 import {
   invalidResponse,
   parseClaims,
@@ -119,15 +121,32 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
     }
   }
 
+  let warnedClamp = false;
+  /** Said once per store: the configuration asks for claims the API cannot grant as asked. */
+  function warnClamped(limit: number, leaseMs: number, sentLimit: number, sentLeaseMs: number): void {
+    if (warnedClamp) return;
+    warnedClamp = true;
+    logger.warn(
+      { limit, leaseMs, sentLimit, sentLeaseMs, apiLimits: TASK_API_LIMITS.claim, apiLeaseMs: TASK_API_LIMITS.leaseMs },
+      'claim size or lease outside what the Task API accepts; clamped',
+    );
+  }
+
   const putStatus = (taskId: string, body: Record<string, unknown>, signal?: AbortSignal) =>
     send({ kind: 'write', method: 'PUT', path: task(taskId, '/status'), body, taskId, parse: (b) => b }, signal);
 
   return {
     async claimTasks(claim: ClaimOptions, signal?: AbortSignal): Promise<ClaimedTask[]> {
+      // The API refuses a claim outside its limits; asking for fewer tasks or a lease in range is always safe
+      // (the lease keeper heartbeats at half the daemon's lease, well inside a lease clamped to at most one hour
+      // as long as the daemon's own is at most two).
+      const limit = clampToRange(claim.limit, TASK_API_LIMITS.claim);
+      const leaseMs = clampToRange(claim.leaseMs, TASK_API_LIMITS.leaseMs);
+      if (limit !== claim.limit || leaseMs !== claim.leaseMs) warnClamped(claim.limit, claim.leaseMs, limit, leaseMs);
       const body = {
         worker: claim.worker,
-        limit: claim.limit,
-        leaseMs: claim.leaseMs,
+        limit,
+        leaseMs,
         ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
         ...(claim.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: claim.maxLeaseExpiries } : {}),
       };
@@ -135,10 +154,8 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
     },
     async heartbeat(taskId: string, token: string, leaseMs: number, signal?: AbortSignal): Promise<Lease> {
       const parse = (b: unknown) => parseLease((b as { lease?: unknown } | null)?.lease);
-      return send(
-        { kind: 'write', method: 'POST', path: task(taskId, '/heartbeat'), body: { token, leaseMs }, taskId, parse },
-        signal,
-      );
+      const body = { token, leaseMs: clampToRange(leaseMs, TASK_API_LIMITS.leaseMs) };
+      return send({ kind: 'write', method: 'POST', path: task(taskId, '/heartbeat'), body, taskId, parse }, signal);
     },
     async recordRunIntent(taskId: string, token: string, nonce: string, signal?: AbortSignal): Promise<RunIntent> {
       const path = task(taskId, '/intent');
@@ -149,10 +166,15 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
     },
     async noteAgentRun(taskId: string, sighting: AgentRunSighting, signal?: AbortSignal): Promise<SightingOutcome> {
       const path = task(taskId, '/sightings');
-      return send({ kind: 'admin', method: 'POST', path, body: sighting, parse: parseSightingOutcome }, signal);
+      // The run URL comes from Codegen: leave it out rather than have the whole sighting refused.
+      const url = fitUrl(sighting.url);
+      const { url: _given, ...rest } = sighting;
+      const body = { ...rest, ...(url !== undefined ? { url } : {}) };
+      return send({ kind: 'admin', method: 'POST', path, body, parse: parseSightingOutcome }, signal);
     },
     async recordAgentRun(taskId: string, token: string, run: { id: number; url?: string }, signal?: AbortSignal) {
-      const agentRun = { id: run.id, ...(run.url !== undefined ? { url: run.url } : {}) };
+      const url = fitUrl(run.url);
+      const agentRun = { id: run.id, ...(url !== undefined ? { url } : {}) };
       parseOk(await putStatus(taskId, { status: 'awaiting_agent', token, agentRun }, signal), 'status response');
     },
     async recordPullRequest(taskId: string, token: string, pr: PullRequestRef, signal?: AbortSignal) {
@@ -180,7 +202,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         status: 'completed',
         token,
         ...(report.pr ? { pr: report.pr } : {}),
-        ...(report.note ? { note: report.note } : {}),
+        ...(report.note ? { note: fitText(report.note, TASK_API_LIMITS.noteMax) } : {}),
       };
       parseOk(await putStatus(taskId, body, signal), 'status response');
     },
@@ -189,7 +211,8 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
       const body = {
         status,
         token,
-        error: { category: report.error.category, code: report.error.code, message: report.error.message },
+        // Cut to the API's caps: a refused failure report would leave the task cycling, its reason lost.
+        error: fitError(report.error),
         ...(report.retryAt !== undefined ? { retryAt: report.retryAt } : {}),
         ...(report.countAttempt !== undefined ? { countAttempt: report.countAttempt } : {}),
         ...(report.dropRun ? { dropRun: true } : {}),
@@ -228,7 +251,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
       return parseTaskEnvelope(await putStatus(taskId, body, signal), 'status response');
     },
     async addFeedback(taskId: string, feedback: Record<string, unknown>, actor?: string, signal?: AbortSignal) {
-      const body = { feedback, ...(actor !== undefined ? { actor } : {}) };
+      const body = { feedback: fitFeedback(feedback), ...(actor !== undefined ? { actor } : {}) };
       const path = task(taskId, '/feedback');
       return send(
         { kind: 'admin', method: 'POST', path, body, parse: (b) => parseTaskEnvelope(b, 'feedback response') },

@@ -2,7 +2,8 @@
  * Checks on every Task API response body before the daemon uses it. A body of the wrong shape is a
  * DaemonError `task-api-invalid-response` (the service and the daemon disagree on the wire format: not worth
  * retrying). Checks are structural, not a full re-validation: `type` and `priority` are passed through as
- * strings because the store keeps malformed rows claimable so the daemon can fail them with a clear message.
+ * strings, and `labels` and `context` as they are, because the store keeps malformed rows claimable so the
+ * daemon's validate step can fail them with a clear message: one bad row must not make a whole claim unreadable.
  */
 import { DaemonError } from '../../domain/errors.js';
 import {
@@ -70,10 +71,6 @@ export function parseTask(value: unknown, what = 'task', path = 'task'): Task {
   need(t, 'attempts', 'number', what, path);
   need(t, 'maxAttempts', 'number', what, path);
   status(t.status, what, `${path}.status`);
-  arrayOf(t.labels, what, `${path}.labels`, (v, p) => {
-    if (typeof v !== 'string') throw invalidResponse(what, `${p} is not a string`);
-    return v;
-  });
   const checkpoint = expectObject(t.checkpoint, what, `${path}.checkpoint`);
   need(checkpoint, 'agentRunId', 'number', what, `${path}.checkpoint`, true);
   need(checkpoint, 'agentRunUrl', 'string', what, `${path}.checkpoint`, true);
@@ -87,7 +84,6 @@ export function parseTask(value: unknown, what = 'task', path = 'task'): Task {
     const e = expectObject(t.lastError, what, `${path}.lastError`);
     for (const key of ['category', 'code', 'message']) need(e, key, 'string', what, `${path}.lastError`);
   }
-  if (t.context !== undefined) expectObject(t.context, what, `${path}.context`);
   if (t.feedback !== undefined) arrayOf(t.feedback, what, `${path}.feedback`, (v) => v);
   return t as unknown as Task;
 }

@@ -157,18 +157,45 @@ export function encodeCursor(row: TaskRow): string {
   return btoa(json).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?Z$/;
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** A UTC time as encodeCursor writes it, and a real one: PostgreSQL refuses month 13 or February 30 with an error. */
+function isCursorTime(value: unknown): value is string {
+  const m = typeof value === 'string' ? CURSOR_TIME.exec(value) : null;
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Year 0 does not exist in PostgreSQL; Date.UTC maps years below 100 to 19xx, so compare the year as well.
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === (year < 100 ? 1900 + year : year) &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+/** A row's seq: a bigint, so at most 2^63-1. */
+function isCursorSeq(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
+}
+
 /** Decode a cursor; a cursor not made by encodeCursor is refused with code `invalid-cursor`. */
 export function decodeCursor(cursor: string): { at: string; seq: string } {
   try {
     const json = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
     const value: unknown = JSON.parse(json);
-    if (
-      Array.isArray(value) &&
-      typeof value[0] === 'string' &&
-      /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value[0]) &&
-      typeof value[1] === 'string' &&
-      /^\d{1,19}$/.test(value[1])
-    ) {
+    if (Array.isArray(value) && value.length === 2 && isCursorTime(value[0]) && isCursorSeq(value[1])) {
       return { at: value[0], seq: value[1] };
     }
   } catch {

@@ -4,9 +4,8 @@
  */
 import { DaemonError } from '../../domain/errors.js';
 import type { Task } from '../../domain/task.js';
+import { repositoryProblem } from '../../domain/task-text.js';
 import { validateStoredTask } from '../../domain/task-validation.js';
-
-const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** Returns the repository ("owner/repo") the task's PR belongs in. */
 export function validateTask(task: Task, defaultRepository: string): { repository: string } {
@@ -14,8 +13,10 @@ export function validateTask(task: Task, defaultRepository: string): { repositor
   const repository = task.repository || defaultRepository;
   if (!repository) {
     problems.push('repository: the task names no repository and GITHUB_REPOSITORY (github.repository) is not set');
-  } else if (!REPO.test(repository)) {
-    problems.push(`repository: "${repository}" is not "owner/repo"`);
+  } else if (!task.repository) {
+    // The task's own repository was checked above; the configured default gets GitHub's rule here.
+    const problem = repositoryProblem(repository);
+    if (problem) problems.push(`repository (GITHUB_REPOSITORY) ${problem}`);
   }
   if (problems.length > 0) {
     throw new DaemonError(`task ${task.id} is invalid: ${problems.join('; ')}`, {
