@@ -76,7 +76,7 @@ async function runDaemon(): Promise<number> {
     },
     config.server,
   );
-  logger.info({ url: server.url, endpoints: ['/metrics', '/healthz', '/readyz', '/status'] }, 'HTTP endpoint up');
+  // Before the line that says we are up: logging is synchronous, so whoever reads it may signal at once.
   handleShutdownSignals({
     logger,
     repeatWindowMs: config.processing.shutdownSignalWindowMs,
@@ -85,6 +85,7 @@ async function runDaemon(): Promise<number> {
       await server.close();
     },
   });
+  logger.info({ url: server.url, endpoints: ['/metrics', '/healthz', '/readyz', '/status'] }, 'HTTP endpoint up');
   client.start();
   return new Promise<number>(() => {
     // Runs until a signal; handleShutdownSignals exits the process.
@@ -113,7 +114,6 @@ async function runTaskApi(): Promise<number> {
     host: config.taskApi.host,
     logger,
   });
-  logger.info({ url: server.url, store: config.taskStore.databaseUrl ? 'postgres' : 'pglite' }, 'Task API listening');
   handleShutdownSignals({
     logger,
     repeatWindowMs: config.processing.shutdownSignalWindowMs,
@@ -122,6 +122,7 @@ async function runTaskApi(): Promise<number> {
       await store.close();
     },
   });
+  logger.info({ url: server.url, store: config.taskStore.databaseUrl ? 'postgres' : 'pglite' }, 'Task API listening');
   return new Promise<number>(() => {});
 }
 
