@@ -76,14 +76,16 @@ async function runDaemon(): Promise<number> {
     },
     config.server,
   );
-  logger.info({ url: server.url, endpoints: ['/metrics', '/healthz', '/readyz', '/status'] }, 'HTTP endpoint up');
+  // Before the line that says we are up: logging is synchronous, so whoever reads it may signal at once.
   handleShutdownSignals({
     logger,
+    repeatWindowMs: config.processing.shutdownSignalWindowMs,
     drain: async () => {
       await client.shutdown();
       await server.close();
     },
   });
+  logger.info({ url: server.url, endpoints: ['/metrics', '/healthz', '/readyz', '/status'] }, 'HTTP endpoint up');
   client.start();
   return new Promise<number>(() => {
     // Runs until a signal; handleShutdownSignals exits the process.
@@ -112,14 +114,15 @@ async function runTaskApi(): Promise<number> {
     host: config.taskApi.host,
     logger,
   });
-  logger.info({ url: server.url, store: config.taskStore.databaseUrl ? 'postgres' : 'pglite' }, 'Task API listening');
   handleShutdownSignals({
     logger,
+    repeatWindowMs: config.processing.shutdownSignalWindowMs,
     drain: async () => {
       await server.close();
       await store.close();
     },
   });
+  logger.info({ url: server.url, store: config.taskStore.databaseUrl ? 'postgres' : 'pglite' }, 'Task API listening');
   return new Promise<number>(() => {});
 }
 
@@ -138,6 +141,20 @@ async function runTasks(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that went away (`codegen-pr run | head -2`, a log shipper that died) makes every later write to
+ * stdout or stderr fail with EPIPE, emitted as an 'error' event: without a listener that event would crash the
+ * process mid-drain. Output is lost either way; shutting down cleanly is not.
+ */
+function ignoreClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'EBADF') throw err;
+    });
+  }
+}
+
+ignoreClosedOutput();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -27,6 +27,8 @@ export const FORMATS: Readonly<Record<string, ValueFormat>> = {
   retries: integer({ min: 0, max: 100 }),
   count: integer({ min: 1, max: 1_000_000 }),
   percent: integer({ min: 0, max: 100 }),
+  // A margin of more than 90 % below a rate limit is surely a typo; 100 % would leave no budget at all.
+  'headroom-percent': integer({ min: 0, max: 90 }),
   'tcp-port': integer({ min: 0, max: 65_535 }),
   ratio: decimal({ min: 0, max: 1 }),
   'growth-factor': decimal({ min: 1, max: 10, minExclusive: true }),

@@ -72,6 +72,7 @@ export interface AppConfig {
     repositoryParkMs: number;
     outageRetryMs: number;
     shutdownGraceMs: number;
+    shutdownSignalWindowMs: number;
     dryRun: boolean;
   };
   health: { probeIntervalMs: number; maxProbeIntervalMs: number; probeTimeoutMs: number };
@@ -121,6 +122,9 @@ export interface AppConfig {
   rateLimits: {
     codegenCreatePerMinute: number;
     codegenRequestsPer30s: number;
+    /** Percent of each documented limit kept free (0-99). */
+    headroom: number;
+    replicas: number;
     redisUrl: string;
     maxRetryAfterMs: number;
   };

@@ -267,6 +267,12 @@ export const schema = {
       default: 30_000,
       env: 'SHUTDOWN_GRACE_MS',
     },
+    shutdownSignalWindowMs: {
+      doc: 'Repeated SIGTERM/SIGINT within this many ms of the first count as one (orchestrators often send two); a later one exits at once.',
+      format: 'timer-ms-or-zero',
+      default: 5_000,
+      env: 'SHUTDOWN_SIGNAL_WINDOW_MS',
+    },
     dryRun: {
       doc: 'Generate and log prompts but call neither Codegen nor GitHub. Forced on when credentials are missing outside production.',
       format: 'strict-boolean',
@@ -576,6 +582,18 @@ export const schema = {
       format: 'count',
       default: 60,
       env: 'CODEGEN_REQUESTS_PER_30S',
+    },
+    headroom: {
+      doc: 'Percent of each documented rate limit left unused as a margin (0-90): 10 turns 10 per minute into 9, spaced 6.67 s.',
+      format: 'headroom-percent',
+      default: 10,
+      env: 'RATE_LIMIT_HEADROOM',
+    },
+    replicas: {
+      doc: 'Replicas sharing the rate limits. Without Redis (or while it is unreachable) each uses 1/replicas of every limit.',
+      format: 'count',
+      default: 1,
+      env: 'REPLICAS',
     },
     redisUrl: {
       doc: 'Redis URL; when set, rate-limit budgets are shared by every replica.',

@@ -33,11 +33,30 @@ export const REDACT_PATHS = [
 
 export interface CreateLoggerOptions {
   level?: LoggerOptions['level'];
-  /** Where to write; defaults to stdout. Tests pass a stream to read what was logged. */
+  /** Where to write; defaults to stdout (see standardOutput). Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
   name?: string;
 }
 
+/**
+ * Stdout as a log destination that can never keep the process from exiting.
+ *
+ * pino's default destination writes asynchronously and flushes what is left synchronously when the process
+ * exits; that flush retries every failed write after a 100 ms sleep, EPIPE included, so a daemon whose stdout
+ * is a closed pipe (`codegen-pr run | head -2`) hangs for ever inside process.exit and ignores every later
+ * SIGTERM. Synchronous writes leave nothing to flush at exit, and the first failed write (EPIPE, or EBADF for
+ * a closed descriptor) turns logging off instead of throwing or retrying: there is nobody left to read it.
+ */
+export function standardOutput(fd = 1): pino.DestinationStream {
+  const stream = pino.destination({ dest: fd, sync: true });
+  // pino already silences the stream on EPIPE; any other write error would be an uncaught 'error' event.
+  stream.on('error', () => {
+    Object.assign(stream, { write: () => true });
+  });
+  return stream;
+}
+
+/** The daemon's logger: JSON lines, secrets redacted, to `destination` or stdout. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const opts: LoggerOptions = {
     name: options.name ?? 'codegen-pr',
@@ -45,7 +64,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: pino.stdSerializers.err },
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  return pino(opts, options.destination ?? standardOutput());
 }
 
 /** A logger that writes nothing, for library users who pass none and for tests. */

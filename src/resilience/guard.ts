@@ -17,7 +17,8 @@ import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { createBreaker, type Breaker } from './breaker.js';
-import { createLimiter, type Budget, type Limiter } from './limiter.js';
+import { spacedBudget, type Budget } from './budgets.js';
+import { createLimiter, type Limiter } from './limiter.js';
 import { cancelledError, retryWithPolicy, type RetryOptions } from './retry.js';
 import type { Guard } from './types.js';
 
@@ -40,6 +41,8 @@ export interface GuardOptions {
   logger: Logger;
   /** Share the rate-limit budgets with every replica through this Redis. */
   redisUrl?: string;
+  /** Replicas drawing on the budgets: without Redis (or while it is unreachable) each uses 1/replicas. Default 1. */
+  replicas?: number;
 }
 
 /** Build a Guard; see the module comment for the order of the layers. */
@@ -54,6 +57,8 @@ export function createGuard(options: GuardOptions): Guard {
         logger: options.logger,
         jobExpirationMs: options.requestTimeoutMs * 2,
         ...(options.redisUrl ? { redis: { url: options.redisUrl } } : {}),
+        ...(options.replicas ? { replicas: options.replicas } : {}),
+        ...(metrics ? { metrics } : {}),
       })
     : undefined;
   const unsafeKinds = new Set(options.nonIdempotentKinds ?? []);
@@ -140,6 +145,7 @@ export function createGuard(options: GuardOptions): Guard {
       });
     },
     circuitState: () => breaker.state(),
+    mode: () => limiter?.mode() ?? 'none',
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
@@ -149,9 +155,16 @@ export function createGuard(options: GuardOptions): Guard {
   };
 }
 
-/** A budget of `max` per `perMs` that holds over every window of perMs, not only the limiter's own. */
-function spacedBudget(max: number, perMs: number): Budget {
-  return { max, perMs, minTimeMs: Math.ceil(perMs / max) };
+/**
+ * Codegen's documented budgets (10 agent-run creations per minute, 60 other requests per 30 s, or what the
+ * configuration says), each kept `rateLimits.headroom` percent below the limit and spaced over every window.
+ */
+export function codegenBudgets(config: Pick<AppConfig, 'rateLimits'>): Record<'create' | 'standard', Budget> {
+  const { codegenCreatePerMinute, codegenRequestsPer30s, headroom } = config.rateLimits;
+  return {
+    create: spacedBudget(codegenCreatePerMinute, 60_000, headroom),
+    standard: spacedBudget(codegenRequestsPer30s, 30_000, headroom),
+  };
 }
 
 /**
@@ -161,10 +174,7 @@ function spacedBudget(max: number, perMs: number): Budget {
 export function createCodegenGuard(config: AppConfig, deps: { logger: Logger; metrics?: Metrics }): Guard {
   return createGuard({
     dependency: 'codegen',
-    limiter: {
-      create: spacedBudget(config.rateLimits.codegenCreatePerMinute, 60_000),
-      standard: spacedBudget(config.rateLimits.codegenRequestsPer30s, 30_000),
-    },
+    limiter: codegenBudgets(config),
     breaker: config.breaker,
     retry: { maxAttempts: 3, baseMs: 1_000, maxMs: 30_000, maxRetryAfterMs: config.rateLimits.maxRetryAfterMs },
     requestTimeoutMs: config.codegen.requestTimeout,
@@ -172,5 +182,6 @@ export function createCodegenGuard(config: AppConfig, deps: { logger: Logger; me
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(config.rateLimits.redisUrl ? { redisUrl: config.rateLimits.redisUrl } : {}),
+    replicas: config.rateLimits.replicas,
   });
 }

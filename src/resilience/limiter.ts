@@ -6,61 +6,71 @@
  * so each bottleneck job is an anonymous "slot" that serves whichever caller is oldest when it runs. A caller
  * that aborts while waiting leaves at once, and its slot goes to the next caller instead of being wasted (a
  * token is only lost when nobody at all is left waiting).
+ *
+ * Redis is a convenience, never a dependency a call can fail on. Each budget has a shared lane (bottleneck on
+ * Redis) and a local one holding this replica's share (the budget divided by `replicas`). While Redis answers
+ * PINGs the shared lanes serve; when it errors, closes or stops answering, the limiter switches to the local
+ * lanes (one log line, the `codegen_pr_rate_limiter_shared` gauge at 0) and moves everyone waiting there.
+ * Once Redis answers again it builds fresh shared lanes (bottleneck instances that saw Redis fail stay broken)
+ * and switches back, again with one line. Without Redis the local lanes are all there is.
  */
 import Bottleneck from 'bottleneck';
-import { Redis, type RedisOptions } from 'ioredis';
 import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { replicaShare, type Budget } from './budgets.js';
+import { openRedisLink, type RedisLink } from './redis-link.js';
 import { cancelledError } from './retry.js';
 
-/**
- * One rate-limit budget: a reservoir of `max` request starts, refilled to `max` every `perMs`.
- *
- * The reservoir alone counts in its own fixed windows: `max` late in one window and `max` early in the next
- * can start within moments of each other. The server's windows do not line up with ours, so to stay within
- * "max per perMs" over every window set `minTimeMs` to perMs / max (createCodegenGuard does): starts are then
- * spaced so that no interval of perMs holds more than `max`, at the price of no bursts.
- */
-export interface Budget {
-  max: number;
-  perMs: number;
-  /** Most requests in flight at once (across replicas with Redis). */
-  maxConcurrent?: number;
-  /** Least time between two request starts, in ms (across replicas with Redis). Default 0. */
-  minTimeMs?: number;
-}
+export type { Budget } from './budgets.js';
+export { redisClientOptions } from './redis-link.js';
+
+/** Where budgets are kept: `shared` through Redis with every replica, `local` in this process alone. */
+export type LimiterMode = 'shared' | 'local';
 
 export interface LimiterOptions {
-  /** Names the Redis keys: `codegen-pr:<id>:<kind>`. Replicas sharing a budget use the same id. */
+  /** Names the Redis keys (`codegen-pr:<id>:<kind>`) and labels the metric. Replicas sharing a budget use one id. */
   id: string;
   /** Budgets by request kind. Kinds without a budget of their own use `standard`, which must exist. */
   budgets: Record<string, Budget>;
-  /** Share the budgets through this Redis. Without it each process has its own. */
+  /** Share the budgets through this Redis. Without it each process keeps its share (see `replicas`). */
   redis?: { url: string };
+  /** Replicas drawing on these budgets; a replica on local budgets uses 1/replicas of each. Default 1. */
+  replicas?: number;
   logger: Logger;
+  metrics?: Metrics;
   /** With maxConcurrent: a request slot is freed after this long even if its holder vanished. Default 120_000. */
   jobExpirationMs?: number;
-  /** Until Redis first answers, a caller waits at most this long, then gets a retryable error. Default 10_000. */
-  redisConnectTimeoutMs?: number;
+  /** Bound of connecting to Redis and of each Redis command (a PING included). Default 2_000. */
+  redisTimeoutMs?: number;
+  /** How often Redis is asked whether it answers. Default 2_000. */
+  redisProbeIntervalMs?: number;
 }
 
 export interface Limiter {
   /** Run `fn` when `kind`'s budget allows. Rejects with a cancelled DaemonError as soon as `signal` aborts. */
   schedule<T>(kind: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** Whether the budgets are shared through Redis right now, or kept by this process. */
+  mode(): LimiterMode;
   /** Reject everyone still waiting, stop the timers and close the Redis connections. */
   close(): Promise<void>;
 }
 
 interface Waiter {
+  lane: Lane;
   run: () => Promise<void>;
   fail: (error: DaemonError) => void;
 }
 
 interface Lane {
+  kind: string;
+  shared: boolean;
   bottleneck: Bottleneck;
   waiters: Waiter[];
   /** Slots submitted to bottleneck and not yet started or dropped. */
   pendingSlots: number;
+  /** A shared lane taken out of service after Redis failed; its errors no longer mean anything. */
+  retired?: boolean;
 }
 
 /** The Redis key prefix bottleneck uses for a budget (its keys are `b_<this>_*`). */
@@ -68,27 +78,7 @@ export function budgetId(id: string, kind: string): string {
   return `codegen-pr:${id}:${kind}`;
 }
 
-/** ioredis options from a redis:// or rediss:// URL (bottleneck passes an options object, not a URL). */
-export function redisClientOptions(url: string): RedisOptions {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new DaemonError('REDIS_URL must start with redis:// or rediss://', {
-      code: 'invalid-redis-url',
-      category: 'configuration',
-    });
-  }
-  const db = Number(parsed.pathname.replace(/^\//, '') || '0');
-  return {
-    host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
-    port: parsed.port ? Number(parsed.port) : 6379,
-    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
-    ...(Number.isInteger(db) ? { db } : {}),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  };
-}
-
-/** Build the limiter; see the module comment for how waiting and cancelling work. */
+/** Build the limiter; see the module comment for how waiting, cancelling and the Redis fallback work. */
 export function createLimiter(options: LimiterOptions): Limiter {
   const log = options.logger.child({ component: 'limiter', limiter: options.id });
   if (!options.budgets.standard) {
@@ -97,74 +87,127 @@ export function createLimiter(options: LimiterOptions): Limiter {
       category: 'configuration',
     });
   }
-  // One connection (a command client and a subscriber) per limiter, shared by all its budgets.
-  const connection = options.redis
-    ? new Bottleneck.IORedisConnection({ clientOptions: redisClientOptions(options.redis.url), Redis })
+  const replicas = options.replicas ?? 1;
+  const link: RedisLink | undefined = options.redis
+    ? openRedisLink(options.redis.url, options.redisTimeoutMs ?? 2_000)
     : undefined;
-  let connected = connection === undefined;
-  // While Redis is away every reconnect attempt and heartbeat fails; one line per 30 s says enough. Never log
-  // the URL: it may carry a password.
   const warn = throttled(log, 30_000);
-  connection?.on('error', (err) => warn({ err }, 'rate limiter cannot reach Redis'));
-
-  const lanes = new Map<string, Lane>();
-  for (const [kind, budget] of Object.entries(options.budgets)) {
-    const bottleneck = new Bottleneck(bottleneckSettings(options.id, kind, budget, connection));
-    bottleneck.on('error', (err) => warn({ err, kind }, 'rate limiter error'));
-    lanes.set(kind, { bottleneck, waiters: [], pendingSlots: 0 });
-  }
-  void Promise.all([...lanes.values()].map((lane) => lane.bottleneck.ready())).then(() => (connected = true));
-  const jobOptions = (kind: string): Bottleneck.JobOptions => {
-    const budget = options.budgets[kind];
-    return budget?.maxConcurrent ? { expiration: options.jobExpirationMs ?? 120_000 } : {};
-  };
   let closed = false;
 
-  const submitSlot = (kind: string, lane: Lane): void => {
+  const newLane = (kind: string, budget: Budget, shared: boolean): Lane => {
+    const settings = bottleneckSettings(options.id, kind, budget, shared ? link?.connection : undefined);
+    const bottleneck = new Bottleneck(settings);
+    // Errors of a shared lane are Redis trouble, reported once by the mode switch; a local lane has none.
+    const lane: Lane = { kind, shared, bottleneck, waiters: [], pendingSlots: 0 };
+    bottleneck.on('error', (err) => {
+      if (!shared) warn({ err, kind }, 'rate limiter error');
+      else if (!lane.retired) goLocal(err);
+    });
+    return lane;
+  };
+  const entries = Object.entries(options.budgets);
+  const local = new Map(entries.map(([kind, b]) => [kind, newLane(kind, replicaShare(b, replicas), false)]));
+  let shared = link ? new Map(entries.map(([kind, b]) => [kind, newLane(kind, b, true)])) : undefined;
+  let mode: LimiterMode = link ? 'shared' : 'local';
+  options.metrics?.rateLimiterShared.set({ dependency: options.id }, mode === 'shared' ? 1 : 0);
+
+  const jobOptions = (kind: string): Bottleneck.JobOptions =>
+    options.budgets[kind]?.maxConcurrent ? { expiration: options.jobExpirationMs ?? 120_000 } : {};
+
+  function submitSlot(lane: Lane): void {
     let started = false;
     lane.pendingSlots++;
     lane.bottleneck
-      .schedule(jobOptions(kind), async () => {
+      .schedule(jobOptions(lane.kind), async () => {
         started = true;
         lane.pendingSlots--;
         const waiter = lane.waiters.shift();
-        // Everyone who asked for this slot gave up; the token is spent but nobody is left to use it.
+        // Everyone who asked for this slot gave up or moved lanes; the token is spent but nobody needs it.
         if (!waiter) return;
         await waiter.run();
       })
       .catch((raw: unknown) => {
         if (started) return; // expiration of a long job: its caller is settled by run() itself
         lane.pendingSlots--;
+        if (lane.shared && !closed) return lane.retired ? undefined : goLocal(raw);
         // Fewer slots than waiters now: the oldest waiter would never be served, so it gets the error.
-        if (lane.waiters.length > lane.pendingSlots) {
-          lane.waiters.shift()?.fail(limiterFailure(raw, closed));
-        }
+        if (lane.waiters.length > lane.pendingSlots) lane.waiters.shift()?.fail(limiterFailure(raw, closed));
       });
-  };
+  }
+
+  function enqueue(waiter: Waiter, lane: Lane): void {
+    waiter.lane = lane;
+    lane.waiters.push(waiter);
+    submitSlot(lane);
+  }
+
+  /** Redis failed: serve from the local shares, starting with everyone who waits on a shared lane. */
+  function goLocal(raw?: unknown): void {
+    if (closed || mode === 'local' || !shared) return;
+    mode = 'local';
+    options.metrics?.rateLimiterShared.set({ dependency: options.id }, 0);
+    const err = raw === undefined ? undefined : toDaemonError(raw);
+    log.warn({ err, replicas }, 'rate limiter cannot reach Redis: using local budgets (1/replicas of each limit)');
+    const retired = shared;
+    shared = undefined;
+    for (const lane of retired.values()) {
+      for (const waiter of lane.waiters.splice(0)) enqueue(waiter, local.get(lane.kind) as Lane);
+      retire(lane);
+    }
+  }
+
+  let recovering = false;
+  /** Redis answers again: build fresh shared lanes, and switch once they are ready. */
+  async function goShared(): Promise<void> {
+    if (closed || mode === 'shared' || recovering || !link) return;
+    recovering = true;
+    const fresh = new Map(entries.map(([kind, b]) => [kind, newLane(kind, b, true)]));
+    const ready = Promise.all([...fresh.values()].map((lane) => lane.bottleneck.ready()));
+    const ok = await within(ready, options.redisTimeoutMs ?? 2_000);
+    recovering = false;
+    // The probe may have run goShared's twin meanwhile; mode is re-read after the wait on purpose.
+    if (!ok || closed || (mode as LimiterMode) === 'shared') return fresh.forEach(retire);
+    shared = fresh;
+    mode = 'shared';
+    options.metrics?.rateLimiterShared.set({ dependency: options.id }, 1);
+    log.info('rate limiter reaches Redis again: budgets are shared with every replica');
+  }
+
+  // While shared, a PING that goes unanswered (a server that accepts bytes but never replies raises no error)
+  // switches to local; while local, one that is answered starts the way back.
+  let probing = false;
+  const probe = link
+    ? setInterval(() => {
+        if (probing) return; // a PING still waiting for its answer (or its timeout) says enough
+        probing = true;
+        void link
+          .probe()
+          .then((answered) => (answered ? goShared() : goLocal()))
+          .finally(() => (probing = false));
+      }, options.redisProbeIntervalMs ?? 2_000)
+    : undefined;
+  probe?.unref();
+  link?.onTrouble((err) => goLocal(err));
 
   return {
     schedule<T>(kind: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      const laneKind = lanes.has(kind) ? kind : 'standard';
-      const lane = lanes.get(laneKind) as Lane;
+      const laneKind = local.has(kind) ? kind : 'standard';
       if (closed) return Promise.reject(limiterFailure(undefined, true));
       if (signal?.aborted) return Promise.reject(cancelledError(signal.reason));
       return new Promise<T>((resolve, reject) => {
         const leave = (): boolean => {
-          const index = lane.waiters.indexOf(waiter);
-          if (index !== -1) lane.waiters.splice(index, 1);
+          const index = waiter.lane.waiters.indexOf(waiter);
+          if (index !== -1) waiter.lane.waiters.splice(index, 1);
           return index !== -1;
-        };
-        const settle = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          clearTimeout(connectTimer);
         };
         const onAbort = (): void => {
           // Once running, the request's own signal stops it; here we only take a waiting caller out.
           if (leave()) waiter.fail(cancelledError(signal?.reason));
         };
         const waiter: Waiter = {
+          lane: local.get(laneKind) as Lane,
           run: async () => {
-            settle();
+            signal?.removeEventListener('abort', onAbort);
             try {
               resolve(await fn());
             } catch (err) {
@@ -172,38 +215,57 @@ export function createLimiter(options: LimiterOptions): Limiter {
             }
           },
           fail: (error) => {
-            settle();
+            signal?.removeEventListener('abort', onAbort);
             reject(error);
           },
         };
-        // Bottleneck waits for Redis forever; a caller should learn that the budget cannot be checked.
-        const connectTimer = connected
-          ? undefined
-          : setTimeout(() => {
-              if (!connected && leave()) waiter.fail(limiterFailure(new Error('Redis did not answer'), false));
-            }, options.redisConnectTimeoutMs ?? 10_000);
-        connectTimer?.unref();
         signal?.addEventListener('abort', onAbort, { once: true });
-        lane.waiters.push(waiter);
-        submitSlot(laneKind, lane);
+        enqueue(waiter, (mode === 'shared' ? shared?.get(laneKind) : undefined) ?? waiter.lane);
       });
     },
+
+    mode: () => mode,
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const lane of lanes.values()) {
+      if (probe) clearInterval(probe);
+      const lanes = [...local.values(), ...(shared?.values() ?? [])];
+      for (const lane of lanes) {
         for (const waiter of lane.waiters.splice(0)) waiter.fail(limiterFailure(undefined, true));
       }
-      const bottlenecks = [...lanes.values()].map((lane) => lane.bottleneck);
-      // stop() drops queued slots and waits for running ones; it never returns while Redis is unreachable.
-      const stopped = Promise.all(bottlenecks.map((b) => b.stop({ dropWaitingJobs: true }).catch(() => undefined)));
-      if (connected) await within(stopped, options.jobExpirationMs ?? 120_000);
-      await Promise.all(bottlenecks.map((b) => b.disconnect(false)));
-      // QUIT waits for an answer, so only ask a Redis that is there.
-      await connection?.disconnect(connected).catch(() => undefined);
+      // stop() drops queued slots and waits for running ones; on a silent Redis it would never return.
+      const stopped = Promise.all(
+        lanes.map((l) => l.bottleneck.stop({ dropWaitingJobs: true }).catch(() => undefined)),
+      );
+      await within(stopped, options.jobExpirationMs ?? 120_000);
+      await Promise.all(lanes.map(disconnectLane));
+      await link?.close();
     },
   };
+}
+
+/** Stop a lane's heartbeat (and, for a shared lane, its subscriptions); never throws. */
+async function disconnectLane(lane: Lane): Promise<void> {
+  // A Redis-backed bottleneck returns nothing here, a local one a promise.
+  await Promise.resolve()
+    .then(() => lane.bottleneck.disconnect(false))
+    .catch(() => undefined);
+}
+
+/** Take a shared lane out of service without waiting on Redis: its queued slots are dropped, its timers stopped. */
+function retire(lane: Lane): void {
+  lane.retired = true;
+  void lane.bottleneck
+    .stop({ dropWaitingJobs: true })
+    .catch(() => undefined)
+    .finally(() => disconnectLane(lane));
+  // A lane retired before Redis ever answered finishes setting itself up (heartbeat, subscriptions) once it
+  // does; take that down again then.
+  lane.bottleneck.ready().then(
+    () => disconnectLane(lane),
+    () => undefined,
+  );
 }
 
 function bottleneckSettings(
@@ -217,11 +279,12 @@ function bottleneckSettings(
   const heartbeatInterval = connection
     ? Math.min(5_000, Math.max(100, Math.floor(budget.perMs / 20)))
     : Math.min(250, Math.max(10, Math.floor(budget.perMs / 20)));
+  const limited = Number.isFinite(budget.max);
   const settings = {
     id: budgetId(id, kind),
-    reservoir: budget.max,
-    reservoirRefreshAmount: budget.max,
-    reservoirRefreshInterval: budget.perMs,
+    // A budget that only spaces requests has no reservoir at all.
+    reservoir: limited ? budget.max : null,
+    ...(limited ? { reservoirRefreshAmount: budget.max, reservoirRefreshInterval: budget.perMs } : {}),
     maxConcurrent: budget.maxConcurrent ?? null,
     minTime: budget.minTimeMs ?? 0,
     heartbeatInterval,
@@ -239,12 +302,20 @@ function bottleneckSettings(
   return settings as Bottleneck.ConstructorOptions;
 }
 
-/** Wait for `promise`, but no longer than `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Wait for `promise`, but no longer than `ms`; true when it settled in time (a rejection counts as false). */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([promise, timeout]);
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  const settled = promise.then(
+    () => true,
+    () => false,
+  );
+  const result = await Promise.race([settled, timeout]);
   clearTimeout(timer);
+  return result;
 }
 
 /** A warn logger that speaks at most once per `intervalMs`, saying how many lines it held back. */
@@ -268,11 +339,9 @@ function limiterFailure(raw: unknown, closed: boolean): DaemonError {
     return new DaemonError('rate limiter is closed', { code: 'limiter-closed', category: 'cancelled', cause: raw });
   }
   const cause = toDaemonError(raw);
-  return new DaemonError(`rate limiter unavailable: ${cause.message}`, {
-    code: 'rate-limiter-unavailable',
-    category: 'network',
-    retryable: true,
-    dependency: 'redis',
+  return new DaemonError(`rate limiter failed: ${cause.message}`, {
+    code: 'rate-limiter-failed',
+    category: 'unknown',
     cause: raw,
   });
 }

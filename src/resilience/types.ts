@@ -6,6 +6,12 @@
 
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
+/**
+ * Where a guard's rate limits are kept: `shared` through Redis with every replica, `local` in this process
+ * (no Redis configured, or Redis unreachable: 1/replicas of each limit), `none` for a guard without limits.
+ */
+export type RateLimitMode = 'shared' | 'local' | 'none';
+
 export interface Guard {
   /** Name of the external system: codegen, github, task-store. */
   readonly dependency: string;
@@ -16,6 +22,11 @@ export interface Guard {
    */
   run<T>(kind: string, fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T>;
   circuitState(): CircuitState;
+  /**
+   * Where the rate limits are kept right now; for /status. Optional so that guards written for tests need not
+   * say; a guard without it has no limits of its own (`none`).
+   */
+  mode?(): RateLimitMode;
   /** Release timers and Redis connections. */
   close(): Promise<void>;
 }
@@ -26,6 +37,7 @@ export function passThroughGuard(dependency: string): Guard {
     dependency,
     run: (_kind, fn, signal) => fn(signal ?? new AbortController().signal),
     circuitState: () => 'closed',
+    mode: () => 'none',
     close: async () => {},
   };
 }

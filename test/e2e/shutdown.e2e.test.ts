@@ -1,6 +1,7 @@
 /**
  * Two-phase shutdown of the built daemon: the first SIGTERM drains for the grace period, then aborts and gives
- * in-flight tasks back to the queue (checkpoints kept) and exits 0; a second signal exits at once.
+ * in-flight tasks back to the queue (checkpoints kept) and exits 0; a repeated signal within the window is the same
+ * request, a later one exits at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { killAll, startDaemon } from './daemon-process.js';
@@ -47,9 +48,9 @@ describe('shutdown', () => {
     expect(daemon.logs.some((l) => l.msg === 'grace period over; aborting and releasing tasks')).toBe(true);
   }, 60_000);
 
-  it('exits at once on a second signal', async () => {
+  it('takes a repeated signal right after the first as the same request, and exits at once on a later one', async () => {
     await world.store.addTasks([{ id: 'sd-3', title: 'Shutdown three', description: 'Long run.' }]);
-    const daemon = startDaemon(world.daemonEnv({ SHUTDOWN_GRACE_MS: '600000' }));
+    const daemon = startDaemon(world.daemonEnv({ SHUTDOWN_GRACE_MS: '600000', SHUTDOWN_SIGNAL_WINDOW_MS: '300' }));
     await until(
       () => awaiting(['sd-3']),
       30_000,
@@ -57,8 +58,29 @@ describe('shutdown', () => {
     );
     daemon.child.kill('SIGTERM');
     await daemon.waitForLog((l) => String(l.msg).startsWith('shutting down'));
+    const repeats = () => daemon.logs.filter((l) => String(l.msg).startsWith('already shutting down')).length;
+    daemon.child.kill('SIGTERM');
+    await daemon.waitForLog((l) => String(l.msg).startsWith('already shutting down'));
+    expect(daemon.child.exitCode).toBeNull();
+    // Signal again each time one is taken as a repeat; once the 300 ms window has passed, one forces the exit.
+    const running = () => daemon.child.exitCode === null && daemon.child.signalCode === null;
+    const nextOutputOrExit = () =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          daemon.child.stdout?.off('data', done);
+          daemon.child.off('exit', done);
+          resolve();
+        };
+        daemon.child.stdout?.on('data', done);
+        daemon.child.on('exit', done);
+      });
     const started = Date.now();
-    expect(await daemon.stop('SIGTERM')).toBe(143);
+    while (running()) {
+      const before = repeats();
+      daemon.child.kill('SIGTERM');
+      while (running() && repeats() === before) await nextOutputOrExit();
+    }
+    expect(await daemon.exited).toBe(143);
     expect(Date.now() - started).toBeLessThan(5_000);
   }, 60_000);
 });

@@ -93,6 +93,8 @@ function verdictForStatus(status: number, operation: CodegenOperation): Verdict 
   if (status === 422) return { code: 'codegen-validation-failed', category: 'validation' };
   if (status === 429) return { code: 'codegen-rate-limited', category: 'rate_limit', retryable: true };
   if (status === 408) return { code: 'codegen-timeout', category: 'timeout', retryable: true };
+  // Too Early: the server declined to process the request at all, so sending it again is safe and may succeed.
+  if (status === 425) return { code: 'codegen-too-early', category: 'timeout', retryable: true };
   if (status >= 500) return { code: 'codegen-server-error', category: 'server', retryable: true };
   if (status >= 400) return { code: 'codegen-request-rejected', category: 'validation' };
   return { code: 'codegen-unexpected-status', category: 'unknown' };

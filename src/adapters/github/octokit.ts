@@ -2,8 +2,9 @@
  * The one Octokit the daemon talks to GitHub through: @octokit/rest with the retry and throttling plugins (the
  * same pair the all-in-one `octokit` package uses), a per-attempt timeout, token or GitHub App auth, and a
  * logger adapter that never prints credentials. This is GitHub's resilience chokepoint: throttling spaces
- * writes and notifying requests as GitHub asks, retry covers 5xx, and rate limits are retried a bounded
- * number of times when the wait is short, else surfaced (the classifier turns them into retryable errors).
+ * writes and notifying requests as GitHub asks, retry covers 5xx, 408 and 425, and rate limits are retried a
+ * bounded number of times when the wait is short, else surfaced (the classifier turns them into retryable
+ * errors). No other 4xx is ever sent twice.
  */
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
@@ -13,6 +14,7 @@ import type { Octokit as CoreOctokit } from '@octokit/core';
 import type { OctokitOptions } from '@octokit/core/types';
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
+import type { Limiter } from '../../resilience/limiter.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();
@@ -33,7 +35,52 @@ function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
   });
 }
 
-const GitHubOctokitClass = Octokit.plugin(requestTimeout, retry, throttling);
+/** The signal the caller passed with a request (the per-attempt one is written over it by requestTimeout). */
+function callerSignal(endpoint: { request?: unknown }): AbortSignal | undefined {
+  const req = (endpoint.request ?? {}) as { signal?: AbortSignal };
+  return callerSignals.has(req) ? callerSignals.get(req) : req.signal;
+}
+
+/**
+ * Space every attempt of a write (and of a write that notifies people) through the `pacing` limiter, shared
+ * by every replica through Redis. It sits inside plugin-retry, so a retried write waits its turn like any
+ * other, and a caller that aborts while waiting leaves at once.
+ */
+function sharedPacing(octokit: CoreOctokit, options: OctokitOptions): void {
+  const pacing = options.pacing as Limiter | undefined;
+  if (!pacing) return;
+  octokit.hook.wrap('request', async (request, endpoint) => {
+    const method = String(endpoint.method ?? 'GET').toUpperCase();
+    if (method !== 'GET' && method !== 'HEAD') {
+      const signal = callerSignal(endpoint);
+      const { pathname } = new URL(String(endpoint.url), 'http://github.test');
+      await pacing.schedule('write', async () => undefined, signal);
+      if (throttling.triggersNotification(pathname)) {
+        await pacing.schedule('notifications', async () => undefined, signal);
+      }
+    }
+    return request(endpoint);
+  });
+}
+
+const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, retry, throttling);
+
+/**
+ * 4xx statuses that asking again can turn into a success, and who does the asking: 408 (Request Timeout) and
+ * 425 (Too Early) by plugin-retry; 429 and GitHub's 403 rate limits by plugin-throttling, which reads the
+ * rate-limit headers. Every other 4xx (404, 406, 409, 415, 422, ...) is an answer about the request itself
+ * and is returned to the caller at once.
+ */
+const RETRIED_4XX: ReadonlySet<number> = new Set([408, 425]);
+
+/**
+ * plugin-retry retries every status >= 400 that is not listed in doNotRetry, so the list has to name every
+ * 4xx except RETRIED_4XX (its default names 7 of them: 406, 409, 415 ... were each sent 4 times). 429 is
+ * listed so throttling alone decides on it: one retry decision per request, not two layers multiplied.
+ */
+export const DO_NOT_RETRY: readonly number[] = Array.from({ length: 100 }, (_, i) => 400 + i).filter(
+  (status) => !RETRIED_4XX.has(status),
+);
 
 /** The Octokit type the GitHub adapter works with (the plugins add nothing the adapter calls). */
 export type GitHubOctokit = Octokit;
@@ -66,7 +113,16 @@ export interface CreateOctokitOptions {
   rateLimitRetries?: number;
   /** Longest rate-limit wait worth sitting out inside one request. Default 60 s. */
   maxRateLimitWaitMs?: number;
-  /** Share the write and notification spacing across replicas through Redis. The caller owns the connection. */
+  /**
+   * Write and notification spacing shared by every replica (createGitHubPacing): it falls back to local
+   * spacing while Redis is unreachable. With it, Octokit's own throttling groups stay in this process.
+   */
+  pacing?: Limiter;
+  /**
+   * Deprecated, use `pacing`: share the spacing through bottleneck's Redis clustering, which waits for ever
+   * (every GitHub write with it) while Redis is unreachable. Ignored when `pacing` is given. The caller owns
+   * the connection.
+   */
   redis?: { connection: Bottleneck.IORedisConnection | Bottleneck.RedisConnection; id?: string };
   userAgent?: string;
 }
@@ -100,15 +156,18 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
   const maxWaitMs = options.maxRateLimitWaitMs ?? 60_000;
   // The plugin's own groups are module-wide (the first Octokit's settings, and its Redis connection, would
   // stick for every later one); it takes `throttle.<group> ?? its own`, so pass all five, shaped as its are.
-  const common = { timeout: 2 * 60_000, ...(options.redis ? { connection: options.redis.connection } : {}) };
+  const redis = options.pacing ? undefined : options.redis;
+  const common = { timeout: 2 * 60_000, ...(redis ? { connection: redis.connection } : {}) };
   const group = (name: string, settings: Bottleneck.ConstructorOptions) =>
     new Bottleneck.Group({ id: `codegen-pr-github-${name}`, ...settings, ...common });
+  // With `pacing` the spacing is done there; these groups then only keep writes one at a time in this process.
+  const paced = (minTime: number) => (options.pacing ? 0 : minTime);
   const groups = {
     global: group('global', { maxConcurrent: 10 }),
     auth: group('auth', { maxConcurrent: 1 }),
     search: group('search', { maxConcurrent: 1, minTime: 2000 }),
-    write: group('write', { maxConcurrent: 1, minTime: options.writeMinTimeMs }),
-    notifications: group('notifications', { maxConcurrent: 1, minTime: options.notificationMinTimeMs }),
+    write: group('write', { maxConcurrent: 1, minTime: paced(options.writeMinTimeMs) }),
+    notifications: group('notifications', { maxConcurrent: 1, minTime: paced(options.notificationMinTimeMs) }),
   };
 
   const onLimit =
@@ -138,16 +197,16 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
     userAgent: options.userAgent ?? 'codegen-pr',
     log: octokitLog(logger),
     requestTimeoutMs: options.timeoutMs,
-    // 429 is left to the throttling plugin, which knows the rate-limit headers; retry handles 5xx and network.
+    // 429 and 403 rate limits are left to the throttling plugin, which knows the rate-limit headers; retry
+    // handles 5xx, network failures, per-attempt timeouts, 408 and 425.
     retry: {
       retries: options.retries ?? 3,
       retryAfterBaseValue: baseMs,
-      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      doNotRetry: [...DO_NOT_RETRY],
     },
+    ...(options.pacing ? { pacing: options.pacing } : {}),
     throttle: {
-      ...(options.redis
-        ? { connection: options.redis.connection, Bottleneck, id: options.redis.id ?? 'codegen-pr' }
-        : {}),
+      ...(redis ? { connection: redis.connection, Bottleneck, id: redis.id ?? 'codegen-pr' } : {}),
       retryAfterBaseValue: baseMs,
       ...groups,
       onRateLimit: onLimit('primary'),

@@ -5,7 +5,7 @@
  */
 import type { TaskStore } from '../../pipeline/ports.js';
 import { migrate } from './migrations.js';
-import { createPostgresClient } from './postgres.js';
+import { createPostgresClient, type PostgresTimeouts } from './postgres.js';
 import { DEFAULT_SCHEMA } from './sql.js';
 import { classifyingClient } from './sql-errors.js';
 import { createSqlTaskStore } from './sql-task-store.js';
@@ -13,7 +13,13 @@ import { createSqlTaskStore } from './sql-task-store.js';
 export { createSqlTaskStore, type SqlTaskStoreOptions } from './sql-task-store.js';
 export { migrate, MIGRATIONS, type Migration, type MigrateOptions, type MigrateResult } from './migrations.js';
 export { DEFAULT_SCHEMA, quoteSchema, type SqlClient, type SqlResult } from './sql.js';
-export { createPostgresClient, wrapPgPool, type PostgresClientOptions } from './postgres.js';
+export {
+  createPostgresClient,
+  wrapPgPool,
+  POSTGRES_TIMEOUTS,
+  type PostgresClientOptions,
+  type PostgresTimeouts,
+} from './postgres.js';
 
 export interface PgliteTaskStoreOptions {
   /** Directory of the database (created with its parents when missing), or `memory://`. */
@@ -49,6 +55,8 @@ export interface PostgresTaskStoreOptions {
   defaultMaxAttempts?: number;
   /** Errors of idle pooled connections; without a listener they are dropped silently. */
   onIdleError?: (error: Error) => void;
+  /** Connection, statement, idle-in-transaction, query and close bounds; safe defaults (POSTGRES_TIMEOUTS). */
+  timeouts?: PostgresTimeouts;
 }
 
 /** Open a pool to PostgreSQL, migrate the schema (safe with many replicas starting at once), return the store. */
@@ -58,6 +66,7 @@ export async function openPostgresTaskStore(options: PostgresTaskStoreOptions): 
     connectionString: options.connectionString,
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     ...(options.onIdleError ? { onIdleError: options.onIdleError } : {}),
+    ...options.timeouts,
   });
   try {
     await migrate(classifyingClient(sql), { schema });

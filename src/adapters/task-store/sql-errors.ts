@@ -98,16 +98,16 @@ export function classifySqlError(error: unknown): DaemonError {
 /** Wrap a SqlClient so every failure leaving it is already a classified DaemonError. */
 export function classifyingClient(sql: SqlClient): SqlClient {
   return {
-    async query(text, params) {
+    async query(text, params, signal) {
       try {
-        return await sql.query(text, params);
+        return await sql.query(text, params, signal);
       } catch (error) {
         throw classifySqlError(error);
       }
     },
-    async transaction(fn) {
+    async transaction(fn, signal) {
       try {
-        return await sql.transaction((tx) => fn(classifyingClient(tx)));
+        return await sql.transaction((tx) => fn(classifyingClient(tx)), signal);
       } catch (error) {
         throw classifySqlError(error);
       }
@@ -116,7 +116,7 @@ export function classifyingClient(sql: SqlClient): SqlClient {
   };
 }
 
-/** Refuse to start work on an aborted signal (drivers here cannot cancel a statement in flight). */
+/** Refuse to start work on an aborted signal. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     throw new DaemonError('task store call was cancelled', {

@@ -44,7 +44,7 @@ export function createSqlTaskStore(sql: SqlClient, options: SqlTaskStoreOptions 
     ...createAdminOps(context),
     async ping(signal?: AbortSignal) {
       throwIfAborted(signal);
-      await client.query('SELECT 1');
+      await client.query('SELECT 1', [], signal);
     },
     close: () => client.close(),
   };
