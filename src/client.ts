@@ -387,6 +387,7 @@ export class CodegenClient {
       parkedRepositories: this.parks.list().map((p) => ({ ...p, until: new Date(p.until).toISOString() })),
       store: { kind: this.storeKind, where: this.storeWhere, depth: this.gauges?.depth() ?? {} },
       circuits: this.remote?.circuits() ?? {},
+      rateBudgets: this.remote?.budgets() ?? {},
       lastPollAt: this.scheduler?.lastPollAt(),
       metrics: this.getMetrics(),
       auth: this.auth.getStatus(),

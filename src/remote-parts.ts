@@ -13,8 +13,9 @@ import type { AgentApi, CodeHost } from './pipeline/ports.js';
 import { createCodegenApi, createCodegenAuth, type CodegenAuth } from './adapters/codegen/index.js';
 import { createOctokit, createPullRequestManager } from './adapters/github/index.js';
 import { recordGitHubRequests } from './adapters/github/request-metrics.js';
-import Bottleneck from 'bottleneck';
-import { createCodegenGuard, redisClientOptions } from './resilience/index.js';
+import { createCodegenGuard } from './resilience/index.js';
+import { createGitHubPacing } from './resilience/github-pacing.js';
+import type { Limiter } from './resilience/limiter.js';
 import type { CircuitState, Guard } from './resilience/types.js';
 
 export interface RemoteParts {
@@ -25,6 +26,8 @@ export interface RemoteParts {
   /** The Codegen token was refused at startup: the caller hands this to the health monitor. */
   startupAuthError?: DaemonError;
   circuits(): Record<string, CircuitState>;
+  /** Whether each system's rate budgets are shared through Redis, local (Redis down, or none set), or absent. */
+  budgets(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -57,13 +60,12 @@ export async function buildRemoteParts(
   }
 
   let codeHost: CodeHost | undefined = deps.codeHost;
-  let githubRedis: Bottleneck.IORedisConnection | undefined;
+  let pacing: Limiter | undefined;
   if (codeHost === undefined) {
     const { github } = config;
-    // With REDIS_URL, GitHub write pacing is shared by every replica, like the Codegen budgets.
-    if (config.rateLimits.redisUrl) {
-      githubRedis = new Bottleneck.IORedisConnection({ clientOptions: redisClientOptions(config.rateLimits.redisUrl) });
-    }
+    // GitHub's write pacing, shared by every replica through REDIS_URL like the Codegen budgets, and local
+    // (each replica spacing its writes REPLICAS times further apart) while Redis is unreachable.
+    pacing = createGitHubPacing(config, { logger: logger.child({ dependency: 'github' }), metrics: deps.metrics });
     const octokit = createOctokit({
       baseUrl: github.apiUrl,
       ...(github.token ? { token: github.token } : {}),
@@ -74,7 +76,7 @@ export async function buildRemoteParts(
       notificationMinTimeMs: github.notificationMinTimeMs,
       timeoutMs: github.requestTimeout,
       logger: logger.child({ dependency: 'github' }),
-      ...(githubRedis ? { redis: { connection: githubRedis, id: 'codegen-pr:github' } } : {}),
+      pacing,
     });
     recordGitHubRequests(octokit, deps.metrics);
     codeHost = createPullRequestManager({ octokit, logger: logger.child({ dependency: 'github' }) });
@@ -114,10 +116,14 @@ export async function buildRemoteParts(
     auth,
     reportAuthFailure: (error) => auth.reportFailure(error),
     circuits: () => Object.fromEntries(guards.map((g) => [g.dependency, g.circuitState()])),
+    budgets: () => ({
+      ...Object.fromEntries(guards.map((g) => [g.dependency, g.mode?.() ?? 'none'])),
+      ...(pacing ? { github: pacing.mode() } : {}),
+    }),
     close: async () => {
       auth.stop();
       await Promise.all(guards.map((g) => g.close()));
-      await githubRedis?.disconnect(false);
+      await pacing?.close();
     },
   };
 }

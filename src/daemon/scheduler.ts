@@ -43,6 +43,8 @@ export interface Scheduler {
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { pool, intake, logger } = deps;
   let stopped = true;
+  // Aborted by stop(): a claim waiting on a store that stopped answering must not hold shutdown up.
+  let stopper = new AbortController();
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let moreLikely = false;
@@ -76,12 +78,15 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const claimedAt = Date.now();
     let claims: ClaimedTask[];
     try {
-      claims = await deps.store.claimTasks({
-        worker: deps.worker,
-        limit,
-        leaseMs: deps.leaseMs,
-        ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
-      });
+      claims = await deps.store.claimTasks(
+        {
+          worker: deps.worker,
+          limit,
+          leaseMs: deps.leaseMs,
+          ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
+        },
+        stopper.signal,
+      );
     } catch (raw) {
       for (const slot of slots) slot.release();
       const err = toDaemonError(raw);
@@ -129,10 +134,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     start() {
       if (!stopped) return;
       stopped = false;
+      stopper = new AbortController();
       loop = run().catch((err: unknown) => logger.fatal({ err }, 'scheduler loop crashed'));
     },
     async stop() {
       stopped = true;
+      stopper.abort();
       wakeUp?.();
       await loop;
     },

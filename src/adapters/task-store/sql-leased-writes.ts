@@ -109,6 +109,8 @@ interface LeasedWriteSpec {
   set: string;
   params?: unknown[];
   done?: readonly TaskStatus[];
+  /** The caller's signal: the statement is abandoned (its connection dropped) when it aborts. */
+  signal?: AbortSignal | undefined;
 }
 
 export function createLeasedOps(c: StoreContext): LeasedOps {
@@ -131,6 +133,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         WHERE t.id = p.id AND t.lease_token::text = $2 AND t.status IN (${statusList(from)})
         RETURNING p.prev_status, p.prev_owner, ${c.columns}`,
       [write.taskId, write.token, ...(write.params ?? [])],
+      write.signal,
     );
     const row = result.rows[0];
     if (row) return { row, repeated: false };
@@ -139,6 +142,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         `SELECT t.status AS prev_status, t.lease_owner AS prev_owner, ${c.columns} FROM ${c.tasks} t
           WHERE t.id = $1 AND t.lease_token::text = $2 AND t.status IN (${statusList(write.done)})`,
         [write.taskId, write.token],
+        write.signal,
       );
       if (same.rows[0]) return { row: same.rows[0], repeated: true };
     }
@@ -161,7 +165,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         ...(write.detail ? { detail: write.detail } : {}),
       });
       return row;
-    });
+    }, write.signal);
   }
 
   const prParams = (pr: PullRequestRef) => [pr.url, pr.number, pr.branch, pr.state ?? null];
@@ -175,13 +179,11 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const ids = options.taskIds && options.taskIds.length > 0 ? options.taskIds : null;
       const maxExpiries = options.maxLeaseExpiries ?? DEFAULT_MAX_LEASE_EXPIRIES;
       checkPositiveInt(maxExpiries, 'maxLeaseExpiries');
-      const result = await c.sql.query<TaskRow>(claimStatement(c), [
-        options.worker,
-        options.limit,
-        options.leaseMs,
-        ids,
-        maxExpiries,
-      ]);
+      const result = await c.sql.query<TaskRow>(
+        claimStatement(c),
+        [options.worker, options.limit, options.leaseMs, ids, maxExpiries],
+        signal,
+      );
       return result.rows
         .filter((row) => row.exhausted !== true)
         .map((row) => ({ task: rowToTask(row), lease: rowToLease(row) }));
@@ -194,6 +196,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const { row } = await leasedUpdate(c.sql, {
         taskId,
         token,
+        signal,
         to: null,
         action: 'extend its lease',
         set: `lease_expires_at = now() + $3::int * interval '1 millisecond'`,
@@ -214,6 +217,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const row = await leasedWrite({
         taskId,
         token,
+        signal,
         to: null,
         action: 'record a run intent',
         set: `run_intent = $3::text, run_intent_at = now()`,
@@ -231,6 +235,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       await leasedWrite({
         taskId,
         token,
+        signal,
         to: null,
         action: 'record an agent run',
         set: `status = 'awaiting_agent', agent_run_id = $3::bigint, agent_run_url = $4`,
@@ -245,6 +250,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       await leasedWrite({
         taskId,
         token,
+        signal,
         to: null,
         action: 'record a pull request',
         set: `pr_url = $3::text, pr_number = $4::int, pr_branch = $5::text, pr_state = $6::text`,
@@ -260,6 +266,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       await leasedWrite({
         taskId,
         token,
+        signal,
         to: 'completed',
         action: 'complete it',
         done: ['completed'],
@@ -283,6 +290,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const row = await leasedWrite({
         taskId,
         token,
+        signal,
         to: null,
         action: 'fail it',
         done: ['retry', 'failed'],
@@ -319,6 +327,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       await leasedWrite({
         taskId,
         token,
+        signal,
         to: 'pending',
         action: 'release it',
         done: ['pending'],

@@ -89,13 +89,21 @@ export function createAdminOps(c: StoreContext): AdminOps {
 
     async getTask(taskId, signal) {
       throwIfAborted(signal);
-      const result = await c.sql.query<TaskRow>(`SELECT ${c.columns} FROM ${c.tasks} t WHERE t.id = $1`, [taskId]);
+      const result = await c.sql.query<TaskRow>(
+        `SELECT ${c.columns} FROM ${c.tasks} t WHERE t.id = $1`,
+        [taskId],
+        signal,
+      );
       return result.rows[0] ? rowToTask(result.rows[0]) : undefined;
     },
 
     async getTaskHistory(taskId, signal) {
       throwIfAborted(signal);
-      const result = await c.sql.query<TaskRow>(`SELECT * FROM ${c.events} WHERE task_id = $1 ORDER BY id`, [taskId]);
+      const result = await c.sql.query<TaskRow>(
+        `SELECT * FROM ${c.events} WHERE task_id = $1 ORDER BY id`,
+        [taskId],
+        signal,
+      );
       return result.rows.map(rowToEvent);
     },
 
@@ -130,6 +138,7 @@ export function createAdminOps(c: StoreContext): AdminOps {
         `SELECT ${c.columns} FROM ${c.tasks} t ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
           ORDER BY t.created_at DESC, t.seq DESC LIMIT $${params.length}`,
         params,
+        signal,
       );
       const rows = result.rows.slice(0, limit);
       const last = rows[rows.length - 1];
@@ -203,7 +212,7 @@ export function createAdminOps(c: StoreContext): AdminOps {
 
     async noteAgentRun(taskId, sighting, signal) {
       throwIfAborted(signal);
-      return c.sql.transaction((tx) => noteSighting(tx, c, taskId, sighting));
+      return c.sql.transaction((tx) => noteSighting(tx, c, taskId, sighting), signal);
     },
 
     async updatePullRequestState(taskId, state, signal) {
@@ -238,6 +247,8 @@ export function createAdminOps(c: StoreContext): AdminOps {
       throwIfAborted(signal);
       const result = await c.sql.query<{ status: TaskStatus; n: number }>(
         `SELECT status, count(*)::int AS n FROM ${c.tasks} GROUP BY status`,
+        [],
+        signal,
       );
       return Object.fromEntries(result.rows.map((r) => [r.status, Number(r.n)]));
     },

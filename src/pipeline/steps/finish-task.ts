@@ -129,8 +129,13 @@ async function recordSuggestions(
   }
 }
 
+/** How long a release on the way out may wait for the store; past it the lease expires instead. */
+const RELEASE_TIMEOUT_MS = 5_000;
+
 export async function releaseTask(ctx: TaskContext, deps: PipelineDeps, reason: string): Promise<TaskOutcome> {
-  await deps.store.releaseTask(ctx.task.id, ctx.token);
+  // Bounded: on shutdown a store that stopped answering must not hold the process; an unreleased task's lease
+  // simply expires and the next claim continues it, spending no attempt.
+  await deps.store.releaseTask(ctx.task.id, ctx.token, AbortSignal.timeout(RELEASE_TIMEOUT_MS));
   deps.events.emit('task_released', { taskId: ctx.task.id, reason });
   ctx.logger.info({ reason }, 'task released for a later claim');
   return { kind: 'released', reason, durationMs: Date.now() - ctx.startedAt };
