@@ -18,6 +18,7 @@ import { createDependencyHealth, type DependencyHealth } from './daemon/health.j
 import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
+import { timeoutSignal } from './resilience/timeout-signal.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
@@ -407,7 +408,8 @@ export class CodegenClient {
     if (this.shuttingDown) reasons.push('shutting down');
     if (this.store) {
       try {
-        await this.store.ping(AbortSignal.timeout(2_000));
+        const limit = timeoutSignal(2_000);
+        await this.store.ping(limit.signal).finally(() => limit.clear());
       } catch {
         reasons.push('task store unreachable');
       }

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { DaemonEvents } from './events.js';
 import type { IntakeGate } from './intake.js';
+import { timeoutSignal } from '../resilience/timeout-signal.js';
 
 /** A cheap request that succeeds only when the system is up and accepts our credential. */
 export type Probe = (signal: AbortSignal) => Promise<void>;
@@ -64,6 +65,8 @@ export function createDependencyHealth(options: DependencyHealthOptions): Depend
   const log = logger.child({ component: 'health' });
   const outages = new Map<string, Outage>();
   const probing = new Map<string, Promise<DaemonError | undefined>>();
+  /** Per system: no probe before this time (a Retry-After its answer to a probe gave). */
+  const quietUntil = new Map<string, number>();
   const stopper = new AbortController();
 
   for (const system of Object.keys(options.probes)) {
@@ -79,10 +82,23 @@ export function createDependencyHealth(options: DependencyHealthOptions): Depend
     const attempt = (async () => {
       if (!fn) return undefined;
       try {
-        await fn(AbortSignal.any([stopper.signal, AbortSignal.timeout(options.probeTimeoutMs)]));
+        const limit = timeoutSignal(options.probeTimeoutMs, stopper.signal);
+        try {
+          await fn(limit.signal);
+        } finally {
+          limit.clear();
+        }
         return undefined;
       } catch (raw) {
-        return toDaemonError(raw);
+        const error = toDaemonError(raw);
+        // A system that answers "slow down" is up: its rate limit is the requests' business, not an outage.
+        // (The next probe still waits out any Retry-After it gave, see recheck.)
+        if (error.category === 'rate_limit') {
+          const until = Date.now() + (error.retryAfterMs ?? 0);
+          quietUntil.set(system, Math.max(quietUntil.get(system) ?? 0, until));
+          return undefined;
+        }
+        return error;
       }
     })().finally(() => probing.delete(system));
     probing.set(system, attempt);
@@ -118,8 +134,9 @@ export function createDependencyHealth(options: DependencyHealthOptions): Depend
 
   function schedule(system: string, outage: Outage): void {
     if (stopper.signal.aborted) return;
-    outage.status.nextProbeAt = new Date(Date.now() + outage.delayMs).toISOString();
-    outage.timer = setTimeout(() => void recheck(system, outage), outage.delayMs);
+    const delay = Math.max(outage.delayMs, (quietUntil.get(system) ?? 0) - Date.now());
+    outage.status.nextProbeAt = new Date(Date.now() + delay).toISOString();
+    outage.timer = setTimeout(() => void recheck(system, outage), delay);
     outage.timer.unref();
   }
 
@@ -154,6 +171,8 @@ export function createDependencyHealth(options: DependencyHealthOptions): Depend
       const system = error.dependency;
       if (system === undefined) return false;
       if (outages.has(system)) return false;
+      // It answered a probe with a rate limit a moment ago: it is up, and must not be asked again yet.
+      if ((quietUntil.get(system) ?? 0) > Date.now()) return true;
       const failure = await raceAbort(probe(system), signal);
       if (failure === undefined) return true;
       // The probe itself failing the same way confirms it; a probe refused for another reason (its credential,

@@ -12,6 +12,7 @@
 import { toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
+import { timeoutSignal } from '../resilience/timeout-signal.js';
 
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -43,6 +44,8 @@ export function keepLease(args: {
   let stopped = false;
   let inFlight = false;
   let failures = 0;
+  /** The store asked us to wait (Retry-After): no heartbeat before this time. */
+  let notBefore = 0;
   let deadline: NodeJS.Timeout | undefined;
 
   const lose = (reason: string): void => {
@@ -63,11 +66,16 @@ export function keepLease(args: {
   };
 
   const beat = async (): Promise<void> => {
-    if (stopped || inFlight) return;
+    if (stopped || inFlight || now() < notBefore) return;
     inFlight = true;
     const sentAt = now();
     try {
-      await store.heartbeat(taskId, token, leaseMs, AbortSignal.any([args.signal, AbortSignal.timeout(intervalMs)]));
+      const limit = timeoutSignal(intervalMs, args.signal);
+      try {
+        await store.heartbeat(taskId, token, leaseMs, limit.signal);
+      } finally {
+        limit.clear();
+      }
       if (stopped) return;
       failures = 0;
       armDeadline(sentAt);
@@ -80,6 +88,7 @@ export function keepLease(args: {
       }
       // The store did not answer: keep trying; the deadline stops the task if none gets through in time.
       failures += 1;
+      if (err.retryAfterMs !== undefined) notBefore = now() + err.retryAfterMs;
       logger.warn({ err, taskId, failures }, 'heartbeat failed; will retry');
     } finally {
       inFlight = false;

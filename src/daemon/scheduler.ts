@@ -45,6 +45,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let stopped = true;
   // Aborted by stop(): a claim waiting on a store that stopped answering must not hold shutdown up.
   let stopper = new AbortController();
+  /** No claim before this time (a Retry-After the store gave on a claim). */
+  let notBefore = 0;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
   let moreLikely = false;
@@ -93,6 +95,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       deps.metrics?.claimErrors.inc();
       logger.warn({ err, code: err.code }, 'could not claim tasks; will try again at the next poll');
       moreLikely = false;
+      // The store asked us to wait (Retry-After): the next poll waits at least that long.
+      if (err.retryAfterMs !== undefined) notBefore = Date.now() + err.retryAfterMs;
       return;
     }
     moreLikely = claims.length === limit;
@@ -120,6 +124,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (!intake.isOpen(now)) {
         const openAt = intake.nextOpenAt(now);
         await sleep(openAt === undefined ? interval : Math.min(interval, Math.max(0, openAt - now)));
+        continue;
+      }
+      if (now < notBefore) {
+        await sleep(notBefore - now);
         continue;
       }
       await pollOnce();

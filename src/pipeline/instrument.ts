@@ -7,6 +7,7 @@
 import { DaemonError, toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { timeoutSignal } from '../resilience/timeout-signal.js';
 
 export type StepName =
   'validate' | 'generate-prompt' | 'ensure-agent-run' | 'await-agent-run' | 'ensure-pull-request' | 'report';
@@ -19,8 +20,8 @@ export async function instrument<T, C extends { logger: Logger; metrics?: Metric
 ): Promise<T> {
   const log = ctx.logger.child({ step });
   const started = performance.now();
-  const limit = timeoutMs !== undefined && ctx.signal ? AbortSignal.timeout(timeoutMs) : undefined;
-  const stepCtx = limit && ctx.signal ? { ...ctx, signal: AbortSignal.any([ctx.signal, limit]) } : ctx;
+  const limit = timeoutMs !== undefined && ctx.signal ? timeoutSignal(timeoutMs, ctx.signal) : undefined;
+  const stepCtx = limit ? { ...ctx, signal: limit.signal } : ctx;
   try {
     const result = await fn(stepCtx);
     const seconds = (performance.now() - started) / 1000;
@@ -29,7 +30,7 @@ export async function instrument<T, C extends { logger: Logger; metrics?: Metric
     return result;
   } catch (raw) {
     const err =
-      limit?.aborted && !ctx.signal?.aborted
+      limit?.signal.aborted && !ctx.signal?.aborted
         ? new DaemonError(`step ${step} took longer than ${timeoutMs} ms (TASK_TIMEOUT_MS)`, {
             code: 'step-timeout',
             category: 'timeout',
@@ -42,5 +43,7 @@ export async function instrument<T, C extends { logger: Logger; metrics?: Metric
     ctx.metrics?.stepDuration.observe({ step, outcome: err.category }, seconds);
     log.debug({ err, durationMs: Math.round(seconds * 1000) }, 'step failed');
     throw err;
+  } finally {
+    limit?.clear();
   }
 }

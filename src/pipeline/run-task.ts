@@ -17,6 +17,7 @@ import { ensureAgentRun } from './steps/ensure-agent-run.js';
 import { ensurePullRequest } from './steps/ensure-pull-request.js';
 import { completeTask, deferTask, failTask, releaseTask } from './steps/finish-task.js';
 import { validateTask } from './steps/validate-task.js';
+import { escapeForTerminal } from '../domain/task-text.js';
 
 /** Abort reason used on shutdown: the task is released, not failed. */
 export class ShutdownAbort extends Error {
@@ -49,6 +50,7 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
   });
   deps.metrics?.tasksInFlight.inc();
   deps.events.emit('task_claimed', { taskId: task.id, attempt: task.attempts });
+  logger.info({ title: oneLine(task.title) }, `task ${oneLine(task.id)} started (attempt ${task.attempts})`);
 
   let outcome: TaskOutcome;
   try {
@@ -60,7 +62,48 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
     deps.metrics?.tasksInFlight.dec();
   }
   record(deps, outcome);
+  logEnd(ctx, outcome);
   return outcome;
+}
+
+/**
+ * The attempt's one end line: what became of the task, naming its PR or its failure, so an operator reading
+ * the log (or grepping it for a task id) sees each attempt start and end and nothing in between.
+ */
+function logEnd(ctx: TaskContext, outcome: TaskOutcome): void {
+  const { logger } = ctx;
+  const id = oneLine(ctx.task.id);
+  const durationMs = outcome.durationMs;
+  switch (outcome.kind) {
+    case 'completed':
+      if (outcome.pr) logger.info({ pr: outcome.pr.url, durationMs }, `task ${id} completed: ${outcome.pr.url}`);
+      else logger.info({ note: outcome.note, durationMs }, `task ${id} completed without a PR: ${outcome.note ?? ''}`);
+      return;
+    case 'retry-scheduled':
+      logger.warn(
+        { err: outcome.error, retryAt: outcome.retryAt, reason: outcome.reason, durationMs },
+        `task ${id} will be tried again at ${outcome.retryAt}: ${outcome.error.code}: ${oneLine(outcome.error.message)}`,
+      );
+      return;
+    case 'failed':
+      logger.error(
+        { err: outcome.error, durationMs },
+        `task ${id} failed: ${outcome.error.code}: ${oneLine(outcome.error.message)}`,
+      );
+      return;
+    case 'released':
+      logger.info({ reason: outcome.reason, durationMs }, `task ${id} handed back (${outcome.reason})`);
+      return;
+    case 'lease-lost':
+      // Logged where it is detected, with its reason (settleFailure).
+      return;
+  }
+}
+
+/** Task text in a log line: one line, no control or escape characters, and short. */
+function oneLine(text: string): string {
+  const cleaned = escapeForTerminal(String(text)).replace(/\s+/g, ' ');
+  return cleaned.length > 200 ? `${cleaned.slice(0, 199)}…` : cleaned;
 }
 
 async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcome> {
@@ -121,7 +164,7 @@ async function settleFailure(ctx: TaskContext, deps: PipelineDeps, raw: unknown)
       deps.events.emit('lease_lost', { taskId: ctx.task.id });
       ctx.logger.warn(
         { err: reason instanceof LeaseLostError ? reason : error },
-        'lease lost; stopping work on the task',
+        `task ${oneLine(ctx.task.id)}: lease lost; stopping work on the task, another claim continues it`,
       );
       return { kind: 'lease-lost', durationMs };
     }

@@ -19,7 +19,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { createBreaker, type Breaker } from './breaker.js';
 import { spacedBudget, type Budget } from './budgets.js';
 import { createLimiter, type Limiter } from './limiter.js';
-import { cancelledError, retryWithPolicy, type RetryOptions } from './retry.js';
+import { abortableSleep, cancelledError, retryWithPolicy, type RetryOptions } from './retry.js';
 import type { Guard } from './types.js';
 
 export interface GuardOptions {
@@ -62,6 +62,13 @@ export function createGuard(options: GuardOptions): Guard {
       })
     : undefined;
   const unsafeKinds = new Set(options.nonIdempotentKinds ?? []);
+  /** Per kind: no request before this time (a Retry-After the service gave). */
+  const heldUntil = new Map<string, number>();
+  const holdWhileRateLimited = async (kind: string, signal?: AbortSignal): Promise<void> => {
+    for (let wait = (heldUntil.get(kind) ?? 0) - Date.now(); wait > 0; wait = (heldUntil.get(kind) ?? 0) - Date.now()) {
+      await abortableSleep(wait, signal);
+    }
+  };
   let closed = false;
 
   /** One request with its own signal: the caller's, plus this attempt's timeout. */
@@ -101,7 +108,14 @@ export function createGuard(options: GuardOptions): Guard {
           ? cancelledError(caller.reason)
           : toDaemonError(raw);
       record(kind, error.category, started);
-      if (error.category === 'rate_limit') metrics?.rateLimited.inc({ dependency });
+      if (error.category === 'rate_limit') {
+        metrics?.rateLimited.inc({ dependency });
+        // A rate limit concerns the budget, not this one request: hold the whole lane for the advised wait.
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) {
+          const until = Date.now() + Math.min(error.retryAfterMs, options.retry?.maxRetryAfterMs ?? 60_000);
+          heldUntil.set(kind, Math.max(heldUntil.get(kind) ?? 0, until));
+        }
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -128,11 +142,17 @@ export function createGuard(options: GuardOptions): Guard {
       const once = async (): Promise<T> => {
         sent = false;
         breaker.assertCallable();
-        const send = () =>
-          breaker.fire(() => {
+        // The service said the budget is spent until then: no request of this kind goes out before it.
+        await holdWhileRateLimited(kind, signal);
+        const send = async () => {
+          // Checked again at the moment of sending: a request that queued before a 429 arrived must not go out
+          // inside the window that 429 asked for.
+          await holdWhileRateLimited(kind, signal);
+          return breaker.fire(() => {
             sent = true;
             return attempt(kind, fn, signal);
           });
+        };
         return limiter ? limiter.schedule(kind, send, signal) : send();
       };
       return retryWithPolicy(once, {

@@ -14,6 +14,7 @@ import type { Octokit as CoreOctokit } from '@octokit/core';
 import type { OctokitOptions } from '@octokit/core/types';
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
+import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
@@ -29,9 +30,9 @@ function requestTimeout(octokit: CoreOctokit, options: OctokitOptions): void {
     const req = (endpoint.request ??= {}) as { signal?: AbortSignal };
     if (!callerSignals.has(req)) callerSignals.set(req, req.signal);
     const caller = callerSignals.get(req);
-    const timeout = AbortSignal.timeout(ms);
-    req.signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
-    return request(endpoint);
+    const limit = timeoutSignal(ms, caller);
+    req.signal = limit.signal;
+    return Promise.resolve(request(endpoint)).finally(() => limit.clear());
   });
 }
 
@@ -63,7 +64,11 @@ function sharedPacing(octokit: CoreOctokit, options: OctokitOptions): void {
   });
 }
 
-const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, retry, throttling);
+// Order matters: the plugin registered last wraps outermost. plugin-retry goes outside plugin-throttling, so
+// each retry attempt queues for a write slot of its own and the waits between attempts are spent outside it:
+// with throttling outermost, one write retrying a 5xx held the one-at-a-time write slot through all its waits
+// (14 s at the defaults) and every other task's GitHub writes queued behind it.
+const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, throttling, retry);
 
 /**
  * 4xx statuses that asking again can turn into a success, and who does the asking: 408 (Request Timeout) and

@@ -20,9 +20,13 @@ type Json = Record<string, unknown>;
 
 /** Thrown (as a DaemonError) when a response does not have the documented shape. */
 export function invalidResponse(what: string, problem: string): DaemonError {
+  // Retryable: an answer garbled on the way (a proxy, a cut connection) says nothing of the request, which may
+  // have been carried out; every write we send is fenced and recognises its own repeat, so sending it again is
+  // safe, and a read is safe anyway.
   return new DaemonError(`Task API sent an invalid ${what}: ${problem}`, {
     code: 'task-api-invalid-response',
     category: 'server',
+    retryable: true,
     dependency: 'task-store',
   });
 }

@@ -7,6 +7,7 @@ import type { TaskOutcome } from '../../domain/outcome.js';
 import type { PullRequestRef } from '../../domain/task.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
 import type { Park } from '../../daemon/parking.js';
+import { timeoutSignal } from '../../resilience/timeout-signal.js';
 
 export async function completeTask(
   ctx: TaskContext,
@@ -66,14 +67,10 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
     durationMs: durationMs(),
     ...(willRetry && retryAt ? { retryAt } : {}),
   });
+  // The attempt's one end line is logged by runTask; the decision's reason goes with it.
   if (willRetry && retryAt) {
-    logger.warn(
-      { err: error, retryAt, countAttempt: decision.action === 'retry' && decision.countAttempt },
-      decision.reason,
-    );
-    return { kind: 'retry-scheduled', error, retryAt, durationMs: durationMs() };
+    return { kind: 'retry-scheduled', error, retryAt, reason: decision.reason, durationMs: durationMs() };
   }
-  logger.error({ err: error }, 'task failed');
   await recordSuggestions(ctx, deps, summary);
   return { kind: 'failed', error, durationMs: durationMs() };
 }
@@ -88,7 +85,7 @@ async function assess(ctx: TaskContext, deps: PipelineDeps, error: DaemonError):
   if (error.scope !== 'dependency' && error.scope !== 'credential') return undefined;
   if (error.dependency === 'task-store') return false;
   try {
-    return await deps.health.assess(error, AbortSignal.timeout(deps.wait.probeTimeoutMs));
+    return await deps.health.assess(error, timeoutSignal(deps.wait.probeTimeoutMs).signal);
   } catch {
     return false;
   }
@@ -104,7 +101,6 @@ export async function deferTask(ctx: TaskContext, deps: PipelineDeps, park: Park
   };
   await deps.store.failTask(ctx.task.id, ctx.token, { error, retryAt, countAttempt: false });
   deps.events.emit('task_released', { taskId: ctx.task.id, reason: `repository ${park.repository} parked` });
-  ctx.logger.info({ repository: park.repository, retryAt }, 'repository parked; task waits with it');
   return { kind: 'released', reason: 'repository-parked', durationMs: Date.now() - ctx.startedAt };
 }
 
@@ -135,8 +131,12 @@ const RELEASE_TIMEOUT_MS = 5_000;
 export async function releaseTask(ctx: TaskContext, deps: PipelineDeps, reason: string): Promise<TaskOutcome> {
   // Bounded: on shutdown a store that stopped answering must not hold the process; an unreleased task's lease
   // simply expires and the next claim continues it, spending no attempt.
-  await deps.store.releaseTask(ctx.task.id, ctx.token, AbortSignal.timeout(RELEASE_TIMEOUT_MS));
+  const limit = timeoutSignal(RELEASE_TIMEOUT_MS);
+  try {
+    await deps.store.releaseTask(ctx.task.id, ctx.token, limit.signal);
+  } finally {
+    limit.clear();
+  }
   deps.events.emit('task_released', { taskId: ctx.task.id, reason });
-  ctx.logger.info({ reason }, 'task released for a later claim');
   return { kind: 'released', reason, durationMs: Date.now() - ctx.startedAt };
 }
