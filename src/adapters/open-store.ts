@@ -52,8 +52,28 @@ export interface OpenedStore {
   signal: TasksAddedSignal;
 }
 
+/** After this long without a ready store, say what is taking the time. */
+const SLOW_OPEN_MS = 2_000;
+
 export async function openTaskStore(config: StoreConfig, deps: OpenStoreDeps): Promise<OpenedStore> {
   const kind = chooseStoreKind(config);
+  const log = deps.logger.child({ component: 'task-store', store: kind });
+  const started = Date.now();
+  const slow = setTimeout(
+    () => log.info({ ms: Date.now() - started }, `still opening the ${kind} task store`),
+    SLOW_OPEN_MS,
+  );
+  slow.unref();
+  try {
+    const opened = await openByKind(config, kind, { ...deps, logger: log });
+    log.info({ where: opened.where, ms: Date.now() - started }, 'task store ready');
+    return opened;
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
+async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreDeps): Promise<OpenedStore> {
   if (kind === 'sqlite' || kind === 'pglite') return openEmbedded(config, kind, deps);
   const { createTasksAddedSignal, emittingAdds } = await import('./owner/signals.js');
   const signal = createTasksAddedSignal(deps.logger);
@@ -101,9 +121,8 @@ export function embeddedLocation(config: Pick<AppConfig, 'taskStore'>, kind: 'sq
 async function openEmbedded(config: StoreConfig, kind: 'sqlite' | 'pglite', deps: OpenStoreDeps) {
   const defaultMaxAttempts = config.processing.maxRetries + 1;
   const location = embeddedLocation(config, kind);
-  const log = deps.logger.child({ component: 'task-store', store: kind });
+  const log = deps.logger;
   const openLocal = async (): Promise<TaskStore> => {
-    const started = Date.now();
     const fresh = location === MEMORY_DIR || !existsSync(location);
     if (kind === 'pglite') {
       log.info(
@@ -111,15 +130,11 @@ async function openEmbedded(config: StoreConfig, kind: 'sqlite' | 'pglite', deps
         fresh ? 'creating the embedded PGlite database (10 to 20 s on first start)' : 'opening the PGlite database',
       );
       const { openPgliteTaskStore } = await import('./task-store/index.js');
-      const store = await openPgliteTaskStore({ dataDir: location, defaultMaxAttempts });
-      log.info({ where: location, ms: Date.now() - started }, 'embedded store ready');
-      return store;
+      return openPgliteTaskStore({ dataDir: location, defaultMaxAttempts });
     }
     if (fresh && location !== MEMORY_DIR) log.info({ where: location }, 'creating the embedded SQLite database');
     const { openSqliteTaskStore } = await import('./task-store/sqlite/index.js');
-    const store = await openSqliteTaskStore({ file: location, defaultMaxAttempts });
-    log.info({ where: location, ms: Date.now() - started }, 'embedded store ready');
-    return store;
+    return openSqliteTaskStore({ file: location, defaultMaxAttempts });
   };
 
   const { createTasksAddedSignal, emittingAdds } = await import('./owner/signals.js');
