@@ -4,7 +4,7 @@
  */
 import { median } from './claim-report.js';
 
-/** One daemon start. Times are ms from spawn; memory in MB after the idle period (absent for start-only cases). */
+/** One daemon start. Times are ms from spawn; memory in MB (idle RSS absent for start-only cases). */
 export interface StartSample {
   firstLineMs: number;
   storeReadyMs: number;

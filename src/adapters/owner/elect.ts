@@ -60,9 +60,18 @@ async function becomeOwner(options: ElectOptions, lock: { release(): void }): Pr
     throw error;
   }
   const store = options.wrap(local);
-  const server = servesStore(options.role)
-    ? await serveStore({ store, dataDir: options.dataDir, role: options.role, logger: options.logger, since })
-    : undefined;
+  let server: Awaited<ReturnType<typeof serveStore>> | undefined;
+  try {
+    if (servesStore(options.role)) {
+      server = await serveStore({ store, dataDir: options.dataDir, role: options.role, logger: options.logger, since });
+    }
+  } catch (error) {
+    // Could not listen on loopback: give the directory back rather than hold it unreachable.
+    await local.close();
+    removeOwnerEndpoint(options.dataDir);
+    lock.release();
+    throw error;
+  }
   return {
     store,
     mode: 'owner',
