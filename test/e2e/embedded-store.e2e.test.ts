@@ -112,6 +112,47 @@ describe('the daemon and the CLI on one ./data', () => {
     for (const id of ids)
       expect({ id, line: lineOf(after.stdout, id) }).toEqual({ id, line: expect.stringContaining('completed') });
     // One agent run and one PR per task: nothing was processed twice.
-    expect(codegen.runs).toHaveLength(ids.length);
+    expect(codegen.runs.filter((r) => ids.includes(String(r.metadata?.task_id)))).toHaveLength(ids.length);
   }, 240_000);
+
+  it('lets a second daemon work through the first, and take over when the first stops', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'codegen-pr-two-daemons-'));
+    try {
+      const first = startDaemon(env(), ['run'], { cwd: dir });
+      await first.waitForLog((l) => l.msg === 'sharing the store with other local processes', 60_000);
+      const second = startDaemon(env(), ['run'], { cwd: dir });
+      await second.waitForLog((l) => l.msg === 'the store is owned by another process; going through it', 60_000);
+
+      const ids = Array.from({ length: 6 }, (_, i) => `pair-${i}`);
+      const file = path.join(dir, 'pair.json');
+      writeFileSync(file, JSON.stringify(ids.map((id) => ({ id, title: id, description: 'd' }))));
+      expect(await runCli(dir, ['tasks', 'add', '--file', file], env())).toMatchObject({ code: 0 });
+      const allCompleted = async (wanted: string[]) => {
+        const listed = (await runCli(dir, ['tasks', 'list', '--limit', '100'], env())).stdout;
+        return wanted.every((id) => lineOf(listed, id)?.includes('completed'));
+      };
+      await until(
+        () => allCompleted(ids),
+        120_000,
+        () => 'the pair did not complete every task',
+      );
+
+      // The first stops; the second's next store call finds it gone and takes the directory over.
+      expect(await first.stop('SIGTERM')).toBe(0);
+      await second.waitForLog((l) => l.msg === 'the owner of the data directory is gone; this process owns it now');
+      expect(
+        await runCli(dir, ['tasks', 'add', '--id', 'after-takeover', '--title', 't', '--description', 'd'], env()),
+      ).toMatchObject({ code: 0 });
+      await until(
+        () => allCompleted([...ids, 'after-takeover']),
+        120_000,
+        () => 'after-takeover did not complete',
+      );
+      expect(await second.stop('SIGTERM')).toBe(0);
+      const runs = codegen.runs.filter((r) => [...ids, 'after-takeover'].includes(String(r.metadata?.task_id)));
+      expect(runs).toHaveLength(ids.length + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

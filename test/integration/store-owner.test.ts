@@ -55,12 +55,17 @@ function freshDataDir(): string {
   return path.join(dir, 'data');
 }
 
-function configFor(dataDir: string) {
-  return loadConfig({ env: { DATA_DIR: dataDir }, configDir: '/nonexistent', dotenvPath: false });
+function configFor(dataDir: string, env: Record<string, string> = {}) {
+  return loadConfig({ env: { DATA_DIR: dataDir, ...env }, configDir: '/nonexistent', dotenvPath: false });
 }
 
-async function open(dataDir: string, role: 'daemon' | 'task-api' | 'cli' | 'library', logger = capturingLogger()) {
-  const store = await openTaskStore(configFor(dataDir), { logger: logger.logger, role });
+async function open(
+  dataDir: string,
+  role: 'daemon' | 'task-api' | 'cli' | 'library',
+  logger = capturingLogger(),
+  env: Record<string, string> = {},
+) {
+  const store = await openTaskStore(configFor(dataDir, env), { logger: logger.logger, role });
   opened.push(store);
   return store;
 }
@@ -197,4 +202,16 @@ describe('one owner per data directory', () => {
       role: 'cli',
     });
   });
+
+  it('puts PGlite (TASK_STORE=pglite) under the same rule, its owner files beside its directory', async () => {
+    const dataDir = freshDataDir();
+    const env = { TASK_STORE: 'pglite', PGLITE_DIR: path.join(dataDir, 'pglite') };
+    const owner = await open(dataDir, 'daemon', capturingLogger(), env);
+    expect(owner.kind).toBe('pglite');
+    const client = await open(dataDir, 'cli', capturingLogger(), env);
+    expect(client.where).toContain('through process');
+    await client.store.addTasks([newTask('on-pglite')]);
+    expect(await owner.store.getTask('on-pglite')).toMatchObject({ status: 'pending' });
+    expect(readOwnerEndpoint(dataDir)).toMatchObject({ role: 'daemon', url: expect.any(String) });
+  }, 120_000);
 });
