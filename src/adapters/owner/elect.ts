@@ -104,7 +104,9 @@ export async function electOwner(options: ElectOptions): Promise<Elected> {
         timeoutMs: options.requestTimeoutMs ?? 30_000,
       });
       try {
-        await remote.ping(AbortSignal.timeout(5_000));
+        // An authenticated read, not /health (which is open): a stale owner.json naming a port that some other
+        // server took since must not pass.
+        await remote.listTasks({ limit: 1 }, AbortSignal.timeout(5_000));
         return {
           store: options.wrap(remote),
           mode: 'client',
