@@ -5,9 +5,15 @@
 # Stop with at least SHUTDOWN_GRACE_MS + 15 s of grace (production: 120 s), e.g. `docker stop -t 150`:
 # Docker's default of 10 s kills tasks mid-flight (they are re-claimed from their checkpoint, but late).
 FROM node:24-bookworm-slim AS build
+# better-sqlite3 (the embedded store) is a native addon: its install script downloads a prebuilt binary for this
+# Node and platform, and builds it with node-gyp when the download is not reachable, which needs these three.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+# Install scripts stay off, except for the one package that needs its own (package.json allowScripts).
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --ignore-scripts
@@ -24,7 +30,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
 COPY deploy/docker/healthcheck.mjs /app/healthcheck.mjs
-# The embedded PGlite store (used only when neither CLOUDFLARE_API_URL nor DATABASE_URL is set) lives here.
+# The embedded store (SQLite; used only when neither CLOUDFLARE_API_URL nor DATABASE_URL is set) lives here.
+# The runtime stage has the build stage's base image, so the addon built there loads here.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # 9464: the daemon's /metrics, /healthz, /readyz, /status. 8787: the Task API (command task-api).

@@ -24,6 +24,7 @@ import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
+import type { OwnerRole, TasksAddedSignal } from './adapters/owner/index.js';
 import { instrumentStore } from './adapters/instrument-store.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -59,6 +60,28 @@ export interface CodegenClientOptions {
   metrics?: Metrics;
   /** Name of this replica in leases and history. */
   worker?: string;
+  /**
+   * Who this client is to an embedded store's data directory: `daemon` owns and shares it with other local
+   * processes; `library` (the default) owns it without sharing, or goes through a daemon that owns it.
+   */
+  storeRole?: OwnerRole;
+}
+
+/**
+ * A library user's embedded store is in memory unless they name a directory: a CodegenClient must not create
+ * ./data in the caller's directory behind their back. The daemon and the CLI pass `env` and keep ./data.
+ */
+function withLibraryStoreDefaults(config: CodegenClientConfig, options: CodegenClientOptions): CodegenClientConfig {
+  if (options.env !== undefined || options.store) return config;
+  const taskStore = config.taskStore ?? {};
+  return {
+    ...config,
+    taskStore: {
+      ...taskStore,
+      dataDir: taskStore.dataDir ?? 'memory://',
+      pgliteDir: taskStore.pgliteDir ?? 'memory://',
+    },
+  };
 }
 
 export class CodegenClient {
@@ -79,6 +102,8 @@ export class CodegenClient {
   private reconciler?: Reconciler;
   private storeKind: StoreKind | 'custom' = 'custom';
   private storeWhere = '';
+  /** Fires when tasks are added through the store (by anyone, when this process owns an embedded store). */
+  private tasksAdded?: TasksAddedSignal;
   private store?: TaskStore;
   private remote?: RemoteParts;
   private scheduler?: Scheduler;
@@ -93,7 +118,7 @@ export class CodegenClient {
   ) {
     this.config = loadConfig({
       env: options.env ?? {},
-      overrides: config,
+      overrides: withLibraryStoreDefaults(config, options),
       configDir: options.configDir === false || options.configDir === undefined ? '/nonexistent' : options.configDir,
       dotenvPath: options.dotenv ? '.env' : false,
     });
@@ -175,10 +200,14 @@ export class CodegenClient {
     let store: TaskStore;
     if (this.options.store) store = this.options.store;
     else {
-      const opened = await openTaskStore(this.config, { logger: this.logger });
+      const opened = await openTaskStore(this.config, {
+        logger: this.logger,
+        role: this.options.storeRole ?? 'library',
+      });
       store = opened.store;
       this.storeKind = opened.kind;
       this.storeWhere = opened.where;
+      this.tasksAdded = opened.signal;
     }
     // Fenced writes are safe to repeat: a transient store failure is retried rather than failing the task.
     // Requests are counted per attempt, inside the retries.

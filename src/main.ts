@@ -7,22 +7,20 @@
  *   codegen-pr tasks <sub> ...     add | list | show | retry | cancel tasks in the configured store
  *   codegen-pr config [--env]      print the effective configuration (secrets masked), or the env var table
  */
+// Only what the first log line needs is imported up front; the daemon's heavy parts (Octokit, prom-client, the
+// store drivers, the Task API) are imported once the command is known, so a start is visible within a second.
 import { ConfigError, loadConfig, redactConfig, type AppConfig } from './config/load.js';
 import { envTable } from './config/docs.js';
-import { CodegenClient, VERSION } from './client.js';
+import { VERSION } from './client-support.js';
 import { createLogger } from './observability/logger.js';
-import { startHttpServer } from './observability/http-server.js';
 import { handleShutdownSignals } from './daemon/shutdown.js';
 import { openTaskStore } from './adapters/open-store.js';
-import { runTasksCommand } from './cli/tasks-command.js';
-import { startTaskApiServer } from './task-api/node-server.js';
-import { openPgliteTaskStore, openPostgresTaskStore } from './adapters/task-store/index.js';
 
 const HELP = `codegen-pr ${VERSION}: turns queued coding tasks into GitHub pull requests through Codegen agents.
 
 Usage:
   codegen-pr run                 start the daemon (the default command)
-  codegen-pr task-api            serve the Task API (PostgreSQL via DATABASE_URL, else embedded PGlite)
+  codegen-pr task-api            serve the Task API (PostgreSQL via DATABASE_URL, else the embedded store)
   codegen-pr tasks add ...       add tasks (flags, or --file tasks.json|yaml)
   codegen-pr tasks list          list tasks (--status, --limit)
   codegen-pr tasks show <id>     a task and its history
@@ -65,7 +63,15 @@ async function main(argv: string[]): Promise<number> {
 async function runDaemon(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level });
-  const client = new CodegenClient({}, { env: process.env, configDir: 'config', dotenv: true, logger });
+  logger.info({ version: VERSION, pid: process.pid }, 'codegen-pr starting');
+  const [{ CodegenClient }, { startHttpServer }] = await Promise.all([
+    import('./client.js'),
+    import('./observability/http-server.js'),
+  ]);
+  const client = new CodegenClient(
+    {},
+    { env: process.env, configDir: 'config', dotenv: true, logger, storeRole: 'daemon' },
+  );
   await client.initialize();
   const server = await startHttpServer(
     {
@@ -99,14 +105,16 @@ async function runTaskApi(): Promise<number> {
   if (!apiKey) {
     throw new ConfigError('the Task API needs a bearer token: set TASK_API_KEY (or CLOUDFLARE_API_KEY)');
   }
-  const defaultMaxAttempts = config.processing.maxRetries + 1;
-  const store = config.taskStore.databaseUrl
-    ? await openPostgresTaskStore({
-        connectionString: config.taskStore.databaseUrl,
-        schema: config.taskStore.schema,
-        defaultMaxAttempts,
-      })
-    : await openPgliteTaskStore({ dataDir: config.taskStore.pgliteDir, defaultMaxAttempts });
+  if (config.taskStore.kind === 'http') {
+    throw new ConfigError('task-api serves a database: use TASK_STORE=postgres, sqlite or pglite, not http');
+  }
+  // The Task API serves PostgreSQL (DATABASE_URL) or the embedded store, never another Task API: a
+  // CLOUDFLARE_API_URL set for daemons of the same deployment must not make it call itself.
+  const { store, kind, where } = await openTaskStore(
+    { ...config, cloudflareApi: { ...config.cloudflareApi, baseUrl: '' } },
+    { logger, role: 'task-api' },
+  );
+  const { startTaskApiServer } = await import('./task-api/node-server.js');
   const server = await startTaskApiServer({
     store,
     apiKey,
@@ -122,14 +130,17 @@ async function runTaskApi(): Promise<number> {
       await store.close();
     },
   });
-  logger.info({ url: server.url, store: config.taskStore.databaseUrl ? 'postgres' : 'pglite' }, 'Task API listening');
+  // Logged once the signal handlers are in place: whoever waits for this line may signal at once.
+  logger.info({ url: server.url, store: kind, where }, 'Task API listening');
   return new Promise<number>(() => {});
 }
 
 async function runTasks(argv: string[]): Promise<number> {
   const config: AppConfig = loadConfig();
   const logger = createLogger({ level: 'warn' });
-  const { store } = await openTaskStore(config, { logger });
+  // The CLI owns the data directory for its short life when nothing else does, else goes through the owner.
+  const { store } = await openTaskStore(config, { logger, role: 'cli' });
+  const { runTasksCommand } = await import('./cli/tasks-command.js');
   try {
     return await runTasksCommand(argv, {
       store,

@@ -1,64 +1,164 @@
 /**
  * Picks the task store from configuration: the Task API over HTTP when CLOUDFLARE_API_URL is set, PostgreSQL
- * when DATABASE_URL is set, and otherwise the embedded PGlite database under ./data, so that a fresh clone
- * runs on a real local store with nothing to set up.
+ * when DATABASE_URL is set, and otherwise the embedded SQLite database in taskStore.dataDir (./data for the
+ * daemon and the CLI), so that a fresh clone runs on a real local store with nothing to set up. PGlite stays
+ * available as TASK_STORE=pglite.
+ *
+ * An embedded store has one owner per data directory (src/adapters/owner/): the first process opens the
+ * database, a daemon or task-api owner serves it on loopback, and every other process goes through it.
+ * Each kind's modules are loaded only when that kind is chosen: the native SQLite addon, PGlite's WebAssembly,
+ * pg and got are not loaded by deployments that do not use them.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { AppConfig } from '../config/load.js';
 import { ConfigError, redactUrl } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
 import type { Guard } from '../resilience/types.js';
-import { createHttpTaskStore } from './task-api/client.js';
-import { openPgliteTaskStore, openPostgresTaskStore } from './task-store/index.js';
+import type { OwnerRole, TasksAddedSignal } from './owner/index.js';
 
-export type StoreKind = 'http' | 'postgres' | 'pglite';
+export type StoreKind = 'http' | 'postgres' | 'sqlite' | 'pglite';
+
+/** A dataDir (or pgliteDir) that keeps the embedded store in memory, in this process only. */
+export const MEMORY_DIR = 'memory://';
+
+type StoreConfig = Pick<AppConfig, 'taskStore' | 'cloudflareApi' | 'processing'>;
 
 export function chooseStoreKind(config: Pick<AppConfig, 'taskStore' | 'cloudflareApi'>): StoreKind {
   const { kind, databaseUrl } = config.taskStore;
   if (kind !== 'auto') return kind;
   if (config.cloudflareApi.baseUrl) return 'http';
   if (databaseUrl) return 'postgres';
-  return 'pglite';
+  return 'sqlite';
 }
 
-export async function openTaskStore(
-  config: Pick<AppConfig, 'taskStore' | 'cloudflareApi' | 'processing'>,
-  deps: { logger: Logger; guard?: Guard },
-): Promise<{ store: TaskStore; kind: StoreKind; where: string }> {
+export interface OpenStoreDeps {
+  logger: Logger;
+  guard?: Guard;
+  /**
+   * Who is opening an embedded store: a `daemon` or `task-api` owner serves it to other processes; `cli` and
+   * `library` owners do not. Default `library`.
+   */
+  role?: OwnerRole;
+}
+
+export interface OpenedStore {
+  store: TaskStore;
+  kind: StoreKind;
+  /** Where, for logs and /status: never a password. */
+  where: string;
+  /** Fires when tasks are added through this store (and, for an embedded owner, through its endpoint). */
+  signal: TasksAddedSignal;
+}
+
+/** After this long without a ready store, say what is taking the time. */
+const SLOW_OPEN_MS = 2_000;
+
+export async function openTaskStore(config: StoreConfig, deps: OpenStoreDeps): Promise<OpenedStore> {
   const kind = chooseStoreKind(config);
+  const log = deps.logger.child({ component: 'task-store', store: kind });
+  const started = Date.now();
+  const slow = setTimeout(
+    () => log.info({ ms: Date.now() - started }, `still opening the ${kind} task store`),
+    SLOW_OPEN_MS,
+  );
+  slow.unref();
+  try {
+    const opened = await openByKind(config, kind, { ...deps, logger: log });
+    log.info({ where: opened.where, ms: Date.now() - started }, 'task store ready');
+    return opened;
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
+async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreDeps): Promise<OpenedStore> {
+  if (kind === 'sqlite' || kind === 'pglite') return openEmbedded(config, kind, deps);
+  const { createTasksAddedSignal, emittingAdds } = await import('./owner/signals.js');
+  const signal = createTasksAddedSignal(deps.logger);
+  const opened = await openShared(config, kind, deps);
+  return { ...opened, store: emittingAdds(opened.store, signal.emit), signal };
+}
+
+async function openShared(config: StoreConfig, kind: 'http' | 'postgres', deps: OpenStoreDeps) {
   // A task added without maxAttempts gets the configured retries plus its first attempt.
   const defaultMaxAttempts = config.processing.maxRetries + 1;
-  switch (kind) {
-    case 'http': {
-      const { baseUrl, apiKey, timeout } = config.cloudflareApi;
-      if (!baseUrl)
-        throw new ConfigError('TASK_STORE=http needs CLOUDFLARE_API_URL (cloudflareApi.baseUrl): the Task API URL');
-      if (!apiKey) throw new ConfigError('the Task API needs a token: set CLOUDFLARE_API_KEY (cloudflareApi.apiKey)');
-      const store = createHttpTaskStore({
-        baseUrl,
-        apiKey,
-        timeoutMs: timeout,
-        logger: deps.logger,
-        ...(deps.guard ? { guard: deps.guard } : {}),
-      });
-      // `where` is logged and shown in /status: never the user:password a URL may carry.
-      return { store, kind, where: redactUrl(baseUrl) };
-    }
-    case 'postgres': {
-      const { databaseUrl } = config.taskStore;
-      if (!databaseUrl) throw new ConfigError('TASK_STORE=postgres needs DATABASE_URL (taskStore.databaseUrl)');
-      const store = await openPostgresTaskStore({
-        connectionString: databaseUrl,
-        schema: config.taskStore.schema,
-        defaultMaxAttempts,
-      });
-      return { store, kind, where: safeDatabaseLocation(databaseUrl) };
-    }
-    case 'pglite': {
-      const store = await openPgliteTaskStore({ dataDir: config.taskStore.pgliteDir, defaultMaxAttempts });
-      return { store, kind, where: config.taskStore.pgliteDir };
-    }
+  if (kind === 'http') {
+    const { baseUrl, apiKey, timeout } = config.cloudflareApi;
+    if (!baseUrl)
+      throw new ConfigError('TASK_STORE=http needs CLOUDFLARE_API_URL (cloudflareApi.baseUrl): the Task API URL');
+    if (!apiKey) throw new ConfigError('the Task API needs a token: set CLOUDFLARE_API_KEY (cloudflareApi.apiKey)');
+    const { createHttpTaskStore } = await import('./task-api/client.js');
+    const store = createHttpTaskStore({
+      baseUrl,
+      apiKey,
+      timeoutMs: timeout,
+      logger: deps.logger,
+      ...(deps.guard ? { guard: deps.guard } : {}),
+    });
+    // `where` is logged and shown in /status: never the user:password a URL may carry.
+    return { store, kind, where: redactUrl(baseUrl) };
   }
+  const { databaseUrl } = config.taskStore;
+  if (!databaseUrl) throw new ConfigError('TASK_STORE=postgres needs DATABASE_URL (taskStore.databaseUrl)');
+  const { openPostgresTaskStore } = await import('./task-store/index.js');
+  const store = await openPostgresTaskStore({
+    connectionString: databaseUrl,
+    schema: config.taskStore.schema,
+    defaultMaxAttempts,
+  });
+  return { store, kind, where: safeDatabaseLocation(databaseUrl) };
+}
+
+/** Where an embedded store keeps its database: the SQLite file, or PGlite's directory. */
+export function embeddedLocation(config: Pick<AppConfig, 'taskStore'>, kind: 'sqlite' | 'pglite'): string {
+  const { dataDir, pgliteDir } = config.taskStore;
+  if (kind === 'pglite') return pgliteDir;
+  return dataDir === MEMORY_DIR ? MEMORY_DIR : path.join(dataDir, 'codegen-pr.db');
+}
+
+async function openEmbedded(config: StoreConfig, kind: 'sqlite' | 'pglite', deps: OpenStoreDeps) {
+  const defaultMaxAttempts = config.processing.maxRetries + 1;
+  const location = embeddedLocation(config, kind);
+  const log = deps.logger;
+  const openLocal = async (): Promise<TaskStore> => {
+    const fresh = location === MEMORY_DIR || !existsSync(location);
+    if (kind === 'pglite') {
+      log.info(
+        { where: location },
+        fresh ? 'creating the embedded PGlite database (10 to 20 s on first start)' : 'opening the PGlite database',
+      );
+      const { openPgliteTaskStore } = await import('./task-store/index.js');
+      return openPgliteTaskStore({ dataDir: location, defaultMaxAttempts });
+    }
+    if (fresh && location !== MEMORY_DIR) log.info({ where: location }, 'creating the embedded SQLite database');
+    const { openSqliteTaskStore } = await import('./task-store/sqlite/index.js');
+    return openSqliteTaskStore({ file: location, defaultMaxAttempts });
+  };
+
+  const { createTasksAddedSignal, emittingAdds } = await import('./owner/signals.js');
+  if (location === MEMORY_DIR) {
+    // In memory: this process alone can see it, so there is nothing to own or share.
+    const signal = createTasksAddedSignal(deps.logger);
+    return { store: emittingAdds(await openLocal(), signal.emit), kind, where: MEMORY_DIR, signal };
+  }
+  const { openOwnedStore } = await import('./owner/index.js');
+  const owned = await openOwnedStore({
+    // The owner's files live beside the database: in dataDir for SQLite, beside pgliteDir for PGlite.
+    dataDir: kind === 'sqlite' ? config.taskStore.dataDir : path.dirname(path.resolve(location)),
+    role: deps.role ?? 'library',
+    openLocal,
+    logger: log,
+  });
+  const now = owned.current();
+  if (now.mode === 'client') {
+    log.info({ where: location, ownerPid: now.ownerPid }, 'the store is owned by another process; going through it');
+  } else if (now.url) {
+    log.info({ where: location, url: now.url }, 'sharing the store with other local processes');
+  }
+  const where = now.mode === 'owner' ? location : `${location} (through process ${now.ownerPid})`;
+  return { store: owned.store, kind, where, signal: owned.signal };
 }
 
 /** host:port/database of a connection string, without user or password. */

@@ -31,6 +31,7 @@ const SAMPLES: Record<string, { value: string; expected?: unknown; with?: Record
   TASK_STORE: { value: 'pglite' },
   DATABASE_URL: { value: 'postgres://db.example.com:5432/tasks' },
   DATABASE_SCHEMA: { value: 'tasks_v2' },
+  DATA_DIR: { value: '/var/lib/codegen-pr' },
   PGLITE_DIR: { value: 'memory://' },
   TASK_LEASE_MS: { value: '90000' },
   GITHUB_TOKEN: { value: 'ghp_sampletoken' },

@@ -31,9 +31,10 @@ export interface AppConfig {
   env: 'development' | 'test' | 'production';
   cloudflareApi: { baseUrl: string; apiKey: string; timeout: number };
   taskStore: {
-    kind: 'auto' | 'http' | 'postgres' | 'pglite';
+    kind: 'auto' | 'http' | 'postgres' | 'sqlite' | 'pglite';
     databaseUrl: string;
     schema: string;
+    dataDir: string;
     pgliteDir: string;
     leaseMs: number;
   };

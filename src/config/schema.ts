@@ -48,8 +48,8 @@ export const schema = {
   },
   taskStore: {
     kind: {
-      doc: 'Where tasks live: auto (http if CLOUDFLARE_API_URL, else postgres if DATABASE_URL, else embedded pglite), http, postgres, pglite.',
-      format: ['auto', 'http', 'postgres', 'pglite'],
+      doc: 'Where tasks live: auto (http if CLOUDFLARE_API_URL, else postgres if DATABASE_URL, else embedded sqlite), http, postgres, sqlite, pglite.',
+      format: ['auto', 'http', 'postgres', 'sqlite', 'pglite'],
       default: 'auto',
       env: 'TASK_STORE',
     },
@@ -66,8 +66,14 @@ export const schema = {
       default: 'codegen_pr',
       env: 'DATABASE_SCHEMA',
     },
+    dataDir: {
+      doc: 'Directory of the embedded store (the default): codegen-pr.db, and owner.lock/owner.json by which the daemon, task-api and CLI share it. "memory://": in memory. CodegenClient (library) defaults to memory://.',
+      format: 'path',
+      default: './data',
+      env: 'DATA_DIR',
+    },
     pgliteDir: {
-      doc: 'Directory of the embedded PGlite database (the default store). "memory://" keeps it in memory.',
+      doc: 'Directory of the embedded PGlite database (TASK_STORE=pglite); its owner files go beside it. "memory://" keeps it in memory.',
       format: 'path',
       default: './data/pglite',
       env: 'PGLITE_DIR',

@@ -11,7 +11,7 @@ import type { Metrics } from './metrics.js';
 export const DEPENDENCIES = ['codegen', 'github', 'task-store'] as const;
 
 /** Where claimed tasks come from (the store kind; `custom` for a store passed in by a library user). */
-export const CLAIM_SOURCES = ['http', 'postgres', 'pglite', 'custom'] as const;
+export const CLAIM_SOURCES = ['http', 'postgres', 'sqlite', 'pglite', 'custom'] as const;
 
 /** Reasons intake can be paused for: the feedback handler's, the auth probe's, the error-rate brake, shutdown. */
 export const INTAKE_REASONS = ['auth', 'authentication', 'quota', 'rate_limit', 'error_rate', 'shutdown'] as const;

@@ -31,9 +31,14 @@ export interface DaemonProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startDaemon(env: Record<string, string>, args: string[] = ['run']): DaemonProcess {
-  // A fresh working directory: no .env, no config/, no ./data of the developer's leak in.
-  const cwd = mkdtempSync(path.join(tmpdir(), 'codegen-pr-e2e-'));
+export function startDaemon(
+  env: Record<string, string>,
+  args: string[] = ['run'],
+  options: { cwd?: string } = {},
+): DaemonProcess {
+  // A fresh working directory unless the test shares one (its ./data) with other processes: no .env, no
+  // config/, no ./data of the developer's leak in.
+  const cwd = options.cwd ?? mkdtempSync(path.join(tmpdir(), 'codegen-pr-e2e-'));
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },

@@ -1,5 +1,5 @@
 /**
- * Claims, leases and fencing of the SQL task store on PGlite and (with DATABASE_URL) PostgreSQL. Time is moved
+ * Claims, leases and fencing of the task store on SQLite, PGlite and (with DATABASE_URL) PostgreSQL. Time is moved
  * by writing it into rows (backdating lease_expires_at and next_run_at), never by sleeping.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -14,8 +14,7 @@ async function addPlain(store: TaskStore, ids: string[], extra: { maxAttempts?: 
 
 describe.each(storeBackends('task_leases'))('task store leases on $name', (backend) => {
   let h: StoreHarness;
-  const expireLease = (id: string) =>
-    h.sql.query(`UPDATE ${h.tasks} SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+  const expireLease = (id: string) => h.backdate(id, 'lease_expires_at');
 
   beforeAll(async () => {
     h = await backend.open();
@@ -77,9 +76,7 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
     expect([...claimedBy.keys()].sort()).toEqual(ids);
     expect([...claimedBy.values()].every((workers) => workers.length === 1)).toBe(true);
     expect(await h.store.countByStatus()).toEqual({ claimed: 200 });
-    const events = await h.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${h.events} WHERE kind = 'claimed'`,
-    );
+    const events = await h.sql.query<{ n: number }>(`SELECT count(*) AS n FROM ${h.events} WHERE kind = 'claimed'`);
     expect(Number(events.rows[0]!.n)).toBe(200);
   });
 
@@ -151,7 +148,7 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
     const retry = await h.store.failTask('rt', c!.lease.token, { error, retryAt });
     expect(retry).toMatchObject({ status: 'retry', attempts: 1, nextRunAt: retryAt, lastError: error });
     expect(await h.store.claimTasks(opts('w1'))).toEqual([]);
-    await h.sql.query(`UPDATE ${h.tasks} SET next_run_at = now() - interval '1 second' WHERE id = 'rt'`);
+    await h.backdate('rt', 'next_run_at');
     const [again] = await h.store.claimTasks(opts('w2'));
     expect(again!.task).toMatchObject({ id: 'rt', status: 'claimed', attempts: 2 });
     expect(again!.task.nextRunAt).toBeUndefined();

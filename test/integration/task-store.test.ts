@@ -1,5 +1,5 @@
 /**
- * The SQL task store on PGlite and (with DATABASE_URL) PostgreSQL: adding, listing, history, the state
+ * The task store on SQLite, PGlite and (with DATABASE_URL) PostgreSQL: adding, listing, history, the state
  * machine's refusals, feedback and counts. Claims, leases and fencing are in task-store-leases.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -204,7 +204,7 @@ describe.each(storeBackends('task_store'))('task store on $name', (backend) => {
   it('reads, lists and claims a malformed row without crashing, for the daemon to fail', async () => {
     await h.sql.query(
       `INSERT INTO ${h.tasks} (id, title, description, type, priority, labels, context)
-       VALUES ('bad-1', 'x', 'y', 'weird', 'urgent', '{"not":"a list"}'::jsonb, '[1,2]'::jsonb)`,
+       VALUES ('bad-1', 'x', 'y', 'weird', 'urgent', '{"not":"a list"}', '[1,2]')`,
     );
     const listed = await h.store.listTasks({});
     expect(listed.tasks.map((t) => t.id)).toEqual(['bad-1']);
