@@ -104,6 +104,7 @@ export class CodegenClient {
   private storeWhere = '';
   /** Fires when tasks are added through the store (by anyone, when this process owns an embedded store). */
   private tasksAdded?: TasksAddedSignal;
+  private stopWakeups?: () => void;
   private store?: TaskStore;
   private remote?: RemoteParts;
   private scheduler?: Scheduler;
@@ -293,6 +294,9 @@ export class CodegenClient {
       source: this.storeKind,
     });
     this.scheduler.start();
+    // A task added through this process (or through the embedded store's owner endpoint) is claimed at once
+    // when a slot is free, instead of at the next poll.
+    this.stopWakeups ??= this.tasksAdded?.onTasksAdded(() => this.scheduler?.wake());
     if (this.remote && this.config.reconcile.intervalMs > 0) {
       this.reconciler ??= createReconciler({
         agent: this.remote.agent,
@@ -457,6 +461,7 @@ export class CodegenClient {
 
   private async doShutdown(graceMs: number): Promise<void> {
     this.intake.pause('shutdown');
+    this.stopWakeups?.();
     this.reconciler?.stop();
     await this.scheduler?.stop();
     await this.dryRunLoop?.stop();
