@@ -225,7 +225,8 @@ describe('createHttpTaskStore', () => {
 
     const garbage = await cannedServer(200, JSON.stringify({ tasks: [{ task: { id: 1 } }] }));
     const invalid = await failure(() => clientFor(garbage).claimTasks({ worker: 'w', limit: 1, leaseMs: 5_000 }));
-    expect(invalid).toMatchObject({ code: 'task-api-invalid-response', retryable: false });
+    // Retryable: the answer was garbled, not the request refused; our writes are fenced and safe to send again.
+    expect(invalid).toMatchObject({ code: 'task-api-invalid-response', retryable: true });
     const notJson = await cannedServer(503, '<html>bad gateway</html>');
     expect(await failure(() => clientFor(notJson).listTasks({}))).toMatchObject({
       category: 'server',

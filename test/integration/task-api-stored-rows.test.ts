@@ -101,7 +101,7 @@ describe.each(storeBackends('task-api-stored-rows'))('malformed rows through the
       const values = { ...BASE, ...row.columns, id: rowId(index, row.columns) };
       await harness.sql.query(
         `INSERT INTO ${harness.tasks} (id, title, description, type, priority, labels, repository, context, max_attempts)
-         VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9)`,
+         VALUES ($1, $2, $3, $4, $5, ${harness.json(6)}, $7, ${harness.json(8)}, $9)`,
         [
           values.id,
           values.title,

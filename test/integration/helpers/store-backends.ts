@@ -39,6 +39,8 @@ export interface StoreHarness {
   events: string;
   /** Set `column` of task `id` to one second before the store's clock (an expired lease, a retry now due). */
   backdate(id: string, column: TimeColumn): Promise<void>;
+  /** The SQL for bind parameter `n` holding JSON text, cast to the column type (jsonb on PostgreSQL). */
+  json(n: number): string;
   /** Empty both tables (between tests). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -65,6 +67,7 @@ function pgHarness(sql: SqlClient, schema: string, store: TaskStore, dropSchema:
     backdate: async (id, column) => {
       await sql.query(`UPDATE ${tasks} SET ${column} = now() - interval '1 second' WHERE id = $1`, [id]);
     },
+    json: (n) => `$${n}::text::jsonb`,
     reset: async () => {
       await sql.query(`TRUNCATE ${events}, ${tasks}`);
     },
@@ -106,6 +109,7 @@ function sqliteBackend(): StoreBackend {
         sql: sqliteSqlClient(database),
         tasks: 'tasks',
         events: 'task_events',
+        json: (n) => `$${n}`,
         backdate: async (id, column) => {
           database.db
             .prepare(`UPDATE tasks SET ${column} = ? WHERE id = ?`)
