@@ -61,6 +61,9 @@ export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first:
 
 /** One look at the run; undefined when Codegen is down (the wait goes on with the last known state). */
 async function poll(ctx: TaskContext, deps: PipelineDeps, run: AgentRun): Promise<AgentRun | undefined> {
+  // During a declared outage only the health monitor's probe asks Codegen anything: a hundred waiting tasks
+  // polling a service that is down would only add to its trouble and to our rate budget.
+  if (deps.health.isDown('codegen')) return undefined;
   try {
     return await deps.agent.getAgentRun(run.id, ctx.signal);
   } catch (raw) {
