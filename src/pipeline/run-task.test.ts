@@ -420,4 +420,26 @@ describe('runTask', () => {
     expect(codeHost.inputs).toHaveLength(0);
     expect(store.methods()).toEqual([]);
   });
+
+  it('does not poll Codegen while an outage of it is declared: only the health probe asks', async () => {
+    const task = makeTask({ checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([agentRun({ status: 'RUNNING' }), done]);
+    const { deps, health } = depsFor(store, agent);
+    let pollsWhileDown = 0;
+    const get = agent.getAgentRun.bind(agent);
+    agent.getAgentRun = async (id: number) => {
+      if (health.down) pollsWhileDown += 1;
+      const run = await get(id);
+      // The first look (resuming the recorded run) is answered; then the monitor declares an outage.
+      if (agent.methods().filter((m) => m === 'getAgentRun').length === 1) {
+        health.down = true;
+        setTimeout(() => (health.down = false), 30);
+      }
+      return run;
+    };
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('completed');
+    expect(pollsWhileDown).toBe(0);
+  });
 });

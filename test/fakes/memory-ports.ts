@@ -202,7 +202,9 @@ export class FakeHealth {
     if (error.scope !== 'dependency' && error.scope !== 'credential') return true;
     return this.healthy;
   }
+  /** Whether an outage is declared (the monitor's state), separate from what a probe would answer now. */
+  down = false;
   isDown(): boolean {
-    return !this.healthy;
+    return this.down;
   }
 }
