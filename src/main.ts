@@ -10,6 +10,7 @@
 // Only what the first log line needs is imported up front; the daemon's heavy parts (Octokit, prom-client, the
 // store drivers, the Task API) are imported once the command is known, so a start is visible within a second.
 import { ConfigError, loadConfig, redactConfig, type AppConfig } from './config/load.js';
+import { isDaemonError } from './domain/errors.js';
 import { envTable } from './config/docs.js';
 import { VERSION } from './client-support.js';
 import { createLogger } from './observability/logger.js';
@@ -174,6 +175,11 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) {
       console.error(`codegen-pr: ${err.message}`);
       process.exit(err.exitCode);
+    }
+    // A configuration problem found past loading (a schema name, a template) is still the operator's to fix.
+    if (isDaemonError(err) && err.category === 'configuration') {
+      console.error(`codegen-pr: ${err.message}`);
+      process.exit(78);
     }
     const message = err instanceof Error ? err.message : String(err);
     console.error(`codegen-pr: ${message}`);

@@ -442,4 +442,25 @@ describe('runTask', () => {
     expect(outcome.kind).toBe('completed');
     expect(pollsWhileDown).toBe(0);
   });
+
+  it('stores a failure whose upstream message carries NUL and runs long, in a form every store accepts', async () => {
+    const task = makeTask({ checkpoint: { agentRunId: 101 } });
+    const store = new RecordingStore(task);
+    const agent = new ScriptedAgent([done]);
+    const codeHost = new RecordingCodeHost();
+    codeHost.ensurePullRequest = async () => {
+      throw new DaemonError(`GitHub said: bad\u0000byte ${'x'.repeat(10_000)}`, {
+        code: 'github-validation-failed',
+        category: 'validation',
+        dependency: 'github',
+      });
+    };
+    const { deps } = depsFor(store, agent, codeHost);
+    const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
+    expect(outcome.kind).toBe('failed');
+    const report = store.calls.find((c) => c.method === 'failTask')?.args[0] as { error: { message: string } };
+    expect(report.error.message).not.toContain('\u0000');
+    expect(report.error.message.length).toBeLessThanOrEqual(4_000);
+    expect(report.error.message).toMatch(/^GitHub said: bad\ufffdbyte x+/);
+  });
 });

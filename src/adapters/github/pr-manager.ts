@@ -17,6 +17,7 @@ import type {
 import { classifyGitHubError } from './classify.js';
 import type { GitHubOctokit } from './octokit.js';
 import { renderTaskSection, upsertTaskSection } from './pr-body.js';
+import { capText, cleanLine } from '../../prompt/untrusted.js';
 import { createPullReader, parsePullUrl, toView, type PullView } from './pull-reader.js';
 
 export interface PullRequestManagerDeps {
@@ -29,6 +30,14 @@ export interface PullRequestManagerDeps {
 }
 
 const ASSIGNEE_ATTEMPTS = 4;
+/** GitHub refuses PR titles past 256 characters. */
+const PR_TITLE_MAX = 256;
+
+/** A PR title from task text: cleaned to one safe line and capped, never empty. */
+function prTitle(title: unknown): string {
+  const line = cleanLine(String(title ?? ''));
+  return capText(line || 'codegen-pr task', PR_TITLE_MAX).text;
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -101,7 +110,8 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     try {
       const { data } = await octokit.rest.pulls.create({
         ...repo,
-        title: task.title,
+        // The task's title as GitHub will show it: one line, no control or bidi characters, capped.
+        title: prTitle(task.title),
         head: branch,
         base: policy.baseBranch,
         draft: policy.draft,

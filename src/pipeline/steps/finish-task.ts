@@ -8,6 +8,8 @@ import type { PullRequestRef } from '../../domain/task.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
 import type { Park } from '../../daemon/parking.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
+import { toStorableText, truncateText } from '../../domain/task-text.js';
+import { TASK_API_LIMITS } from '../../domain/task-limits.js';
 
 export async function completeTask(
   ctx: TaskContext,
@@ -30,7 +32,7 @@ export async function completeTask(
 export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: DaemonError): Promise<TaskOutcome> {
   const { task, token, logger } = ctx;
   const durationMs = (): number => Date.now() - ctx.startedAt;
-  const summary = { code: error.code, category: error.category, message: error.message };
+  const summary = storableError(error);
 
   const dependencyHealthy = await assess(ctx, deps, error);
   const decision = await deps.feedback.handleError(task.id, error, task, { dependencyHealthy });
@@ -123,6 +125,20 @@ async function recordSuggestions(
   } catch (err) {
     ctx.logger.warn({ err }, 'could not record improvement suggestions on the task');
   }
+}
+
+/**
+ * The failure as the store keeps it: upstream messages can carry NUL or broken surrogates (which no store
+ * accepts) and can be long; both are fixed here, before any store sees them, so a task's real reason is never
+ * lost to a refused write.
+ */
+function storableError(error: DaemonError): { code: string; category: string; message: string } {
+  const fit = (text: string, max: number): string => truncateText(toStorableText(text), max);
+  return {
+    code: fit(error.code, TASK_API_LIMITS.errorCodeMax),
+    category: fit(error.category, TASK_API_LIMITS.errorCategoryMax),
+    message: fit(error.message, TASK_API_LIMITS.errorMessageMax),
+  };
 }
 
 /** How long a release on the way out may wait for the store; past it the lease expires instead. */
