@@ -24,6 +24,10 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
+# Outside a container both endpoints bind 127.0.0.1 by default. In one, Prometheus, the health checks and the
+# daemons reach them from other containers, so they bind every interface here: set STATUS_TOKEN to guard
+# /status and /metrics (the Task API always requires its bearer token but on /health).
+ENV HOST=0.0.0.0 TASK_API_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -5,7 +5,8 @@
  * retrieveTasks, getStatus, getMetrics, shutdown, plus start() for the polling loop.
  */
 import { randomBytes } from 'node:crypto';
-import { loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
+import { configuredSecrets, loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
+import { createRedactor, type Redactor } from './domain/redact.js';
 import { decideDryRun, defaultWorkerName, missingCredentials, stripStored, VERSION } from './client-support.js';
 import { DaemonError, toDaemonError } from './domain/errors.js';
 import type { ClaimedTask, NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
@@ -65,6 +66,11 @@ export interface CodegenClientOptions {
    * processes; `library` (the default) owns it without sharing, or goes through a daemon that owns it.
    */
   storeRole?: OwnerRole;
+  /**
+   * Masks credentials in what leaves the client: failure text written to the store, /status. The client adds
+   * the configuration's own credentials to it. Default: a new one.
+   */
+  redactor?: Redactor;
 }
 
 /**
@@ -93,6 +99,7 @@ export class CodegenClient {
   readonly worker: string;
   readonly dryRun: boolean;
   private readonly logger: Logger;
+  private readonly redactor: Redactor;
   private readonly events: DaemonEvents;
   private readonly intake: IntakeGate;
   private readonly pool: Pool;
@@ -125,6 +132,8 @@ export class CodegenClient {
     });
     this.dryRun = decideDryRun(this.config, Boolean(options.agent && options.codeHost));
     this.logger = options.logger ?? silentLogger();
+    this.redactor = options.redactor ?? createRedactor();
+    this.redactor.add(...configuredSecrets(this.config));
     this.events = new DaemonEvents(this.logger);
     this.intake = createIntakeGate();
     this.pool = createPool(this.config.processing.concurrency);
@@ -406,8 +415,13 @@ export class CodegenClient {
     return page.tasks;
   }
 
+  /**
+   * What /status shows: the daemon's state, with every credential masked and no personal data (the token
+   * owner's name and email, and the logins of reviewers and assignees, are left out).
+   */
   getStatus(): Record<string, unknown> {
-    return {
+    const { user, ...auth } = this.auth.getStatus() as { user?: { id?: number } } & Record<string, unknown>;
+    return this.redactor.deep({
       initialized: this.initialized,
       processing: this.pool.active() > 0,
       polling: this.scheduler?.running ?? false,
@@ -424,10 +438,10 @@ export class CodegenClient {
       rateBudgets: this.remote?.budgets() ?? {},
       lastPollAt: this.scheduler?.lastPollAt(),
       metrics: this.getMetrics(),
-      auth: this.auth.getStatus(),
+      auth: { ...auth, ...(user?.id !== undefined ? { userId: user.id } : {}) },
       feedback: this.feedbackHandler.getMetrics(),
-      config: redactConfig(this.config),
-    };
+      config: withoutPeople(redactConfig(this.config)),
+    });
   }
 
   getMetrics(): ClientMetrics {
@@ -495,6 +509,7 @@ export class CodegenClient {
       metrics: this.metricsRegistry,
       health: this.requireHealth(),
       parks: this.parks,
+      redact: this.redactor,
       ...(promptOverride !== undefined ? { promptOverride } : {}),
     });
   }
@@ -533,3 +548,20 @@ export class CodegenClient {
 }
 
 export { VERSION, missingCredentials } from './client-support.js';
+
+/** The printable configuration without people's logins (reviewers, assignees): /status needs only their count. */
+function withoutPeople(config: Record<string, unknown>): Record<string, unknown> {
+  const pr = ((config.prManager as Record<string, unknown> | undefined)?.pr ?? {}) as Record<string, unknown>;
+  for (const key of ['defaultReviewers', 'assignees', 'teamReviewers']) {
+    if (Array.isArray(pr[key])) pr[key] = `${(pr[key] as unknown[]).length} configured`;
+  }
+  const repos = (config.github as Record<string, unknown> | undefined)?.repositories;
+  if (repos && typeof repos === 'object') {
+    for (const override of Object.values(repos as Record<string, Record<string, unknown>>)) {
+      for (const key of ['reviewers', 'assignees', 'teamReviewers']) {
+        if (Array.isArray(override[key])) override[key] = `${(override[key] as unknown[]).length} configured`;
+      }
+    }
+  }
+  return config;
+}

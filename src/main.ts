@@ -9,7 +9,8 @@
  */
 // Only what the first log line needs is imported up front; the daemon's heavy parts (Octokit, prom-client, the
 // store drivers, the Task API) are imported once the command is known, so a start is visible within a second.
-import { ConfigError, loadConfig, redactConfig, type AppConfig } from './config/load.js';
+import { ConfigError, configuredSecrets, loadConfig, redactConfig, type AppConfig } from './config/load.js';
+import { createRedactor } from './domain/redact.js';
 import { isDaemonError } from './domain/errors.js';
 import { envTable } from './config/docs.js';
 import { VERSION } from './client-support.js';
@@ -63,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
 
 async function runDaemon(): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level });
+  const redactor = createRedactor(configuredSecrets(config));
+  const logger = createLogger({ level: config.log.level, redactor });
   logger.info({ version: VERSION, pid: process.pid }, 'codegen-pr starting');
   const [{ CodegenClient }, { startHttpServer }] = await Promise.all([
     import('./client.js'),
@@ -71,7 +73,7 @@ async function runDaemon(): Promise<number> {
   ]);
   const client = new CodegenClient(
     {},
-    { env: process.env, configDir: 'config', dotenv: true, logger, storeRole: 'daemon' },
+    { env: process.env, configDir: 'config', dotenv: true, logger, storeRole: 'daemon', redactor },
   );
   await client.initialize();
   const server = await startHttpServer(
@@ -101,7 +103,7 @@ async function runDaemon(): Promise<number> {
 
 async function runTaskApi(): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level });
+  const logger = createLogger({ level: config.log.level, redactor: createRedactor(configuredSecrets(config)) });
   const apiKey = config.taskApi.apiKey || config.cloudflareApi.apiKey;
   if (!apiKey) {
     throw new ConfigError('the Task API needs a bearer token: set TASK_API_KEY (or CLOUDFLARE_API_KEY)');
@@ -138,15 +140,17 @@ async function runTaskApi(): Promise<number> {
 
 async function runTasks(argv: string[]): Promise<number> {
   const config: AppConfig = loadConfig();
-  const logger = createLogger({ level: 'warn' });
+  const redactor = createRedactor(configuredSecrets(config));
+  const logger = createLogger({ level: 'warn', redactor });
   // The CLI owns the data directory for its short life when nothing else does, else goes through the owner.
   const { store } = await openTaskStore(config, { logger, role: 'cli' });
   const { runTasksCommand } = await import('./cli/tasks-command.js');
   try {
     return await runTasksCommand(argv, {
       store,
-      out: (line) => console.log(line),
-      err: (line) => console.error(line),
+      // Stored text was redacted when written; printing passes through the redactor once more all the same.
+      out: (line) => console.log(redactor.text(line)),
+      err: (line) => console.error(redactor.text(line)),
     });
   } finally {
     await store.close();

@@ -13,7 +13,7 @@ import { schema } from './schema.js';
 import { checkValues, flattenAgainstSchema } from './validate.js';
 
 export { ConfigError, type ConfigIssue } from './issues.js';
-export { redactConfig, redactUrl } from './redact.js';
+export { configuredSecrets, redactConfig, redactUrl } from './redact.js';
 
 const NODE_ENVS: readonly string[] = schema.env.format;
 
@@ -130,7 +130,7 @@ export interface AppConfig {
     maxRetryAfterMs: number;
   };
   breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number };
-  server: { port: number; host: string };
+  server: { port: number; host: string; authToken: string };
   taskApi: { port: number; host: string; apiKey: string };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   worker: { name: string };

@@ -65,3 +65,18 @@ export function redactConfig(config: AppConfig): Record<string, unknown> {
   }
   return copy;
 }
+
+/**
+ * Every credential the configuration holds, for the redactor that masks them wherever outside text enters
+ * (src/domain/redact.ts): the sensitive keys' values and the URLs that may carry user-info.
+ */
+export function configuredSecrets(config: AppConfig): string[] {
+  const out: string[] = [];
+  for (const { key, spec } of schemaLeaves()) {
+    const value = valueAt(config as unknown as Record<string, unknown>, key);
+    if (typeof value !== 'string' || value === '') continue;
+    const isUrl = typeof spec.format === 'string' && URL_FORMATS.has(spec.format);
+    if (spec.sensitive === true || isUrl) out.push(value);
+  }
+  return out;
+}

@@ -642,7 +642,19 @@ export const schema = {
       default: 9464,
       env: 'PORT',
     },
-    host: { doc: 'Address the HTTP endpoint binds.', format: 'bind-address', default: '0.0.0.0', env: 'HOST' },
+    host: {
+      doc: 'Address the HTTP endpoint binds. 127.0.0.1 by default: only this machine can read /status and /metrics. The container image sets 0.0.0.0 so that Prometheus and probes in other containers reach it; set STATUS_TOKEN there.',
+      format: 'bind-address',
+      default: '127.0.0.1',
+      env: 'HOST',
+    },
+    authToken: {
+      doc: 'When set, /status and /metrics require "Authorization: Bearer <token>" (/healthz and /readyz stay open for probes).',
+      format: 'secret',
+      default: '',
+      env: 'STATUS_TOKEN',
+      sensitive: true,
+    },
   },
   taskApi: {
     port: {
@@ -651,7 +663,12 @@ export const schema = {
       default: 8787,
       env: 'TASK_API_PORT',
     },
-    host: { doc: 'Address the Task API binds.', format: 'bind-address', default: '0.0.0.0', env: 'TASK_API_HOST' },
+    host: {
+      doc: 'Address the Task API binds. 127.0.0.1 by default; the container image sets 0.0.0.0 (every route but /health needs the bearer token).',
+      format: 'bind-address',
+      default: '127.0.0.1',
+      env: 'TASK_API_HOST',
+    },
     apiKey: {
       doc: 'Bearer token the Task API service requires (falls back to CLOUDFLARE_API_KEY).',
       format: 'secret',

@@ -18,7 +18,7 @@ export interface Park {
 
 export interface RepositoryParks {
   /** Park `repository` until `until` (epoch ms) for `error`; a longer park already in force is kept. */
-  park(repository: string, until: number, error: DaemonError): void;
+  park(repository: string, until: number, error: Pick<DaemonError, 'code' | 'message'>): void;
   /** The park in force for `repository`, if any. */
   parked(repository: string, now?: number): Park | undefined;
   list(now?: number): Park[];

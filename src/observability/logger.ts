@@ -3,6 +3,7 @@
  * Tokens and authorization headers are redacted wherever they appear in a logged object.
  */
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import type { Redactor } from '../domain/redact.js';
 
 export type { Logger } from 'pino';
 
@@ -36,6 +37,11 @@ export interface CreateLoggerOptions {
   /** Where to write; defaults to stdout (see standardOutput). Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
   name?: string;
+  /**
+   * Masks every credential (configured ones and anything shaped like one) in each line's message and fields,
+   * on top of the path-based redaction: an upstream error can echo a token anywhere in its text.
+   */
+  redactor?: Redactor;
 }
 
 /**
@@ -63,8 +69,25 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: pino.stdSerializers.err },
+    ...(options.redactor ? redactingHooks(options.redactor) : {}),
   };
   return pino(opts, options.destination ?? standardOutput());
+}
+
+/** pino hooks that pass every message and every field of a line through `redactor`. */
+function redactingHooks(redactor: Redactor): Pick<LoggerOptions, 'hooks' | 'formatters'> {
+  return {
+    hooks: {
+      logMethod(args, method) {
+        // args: [object?, message?, ...interpolation]; strings anywhere among them are masked.
+        const masked = args.map((arg) => (typeof arg === 'string' ? redactor.text(arg) : arg)) as unknown as Parameters<
+          typeof method
+        >;
+        method.apply(this, masked);
+      },
+    },
+    formatters: { log: (object) => redactor.deep(object) },
+  };
 }
 
 /** A logger that writes nothing, for library users who pass none and for tests. */

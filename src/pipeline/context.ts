@@ -7,6 +7,7 @@ import type { DaemonEvents } from '../daemon/events.js';
 import type { IntakeGate } from '../daemon/intake.js';
 import type { DependencyHealth } from '../daemon/health.js';
 import type { RepositoryParks } from '../daemon/parking.js';
+import type { Redactor } from '../domain/redact.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AgentApi, CodeHost, PullRequestPolicy, TaskStore } from './ports.js';
@@ -83,6 +84,8 @@ export interface PipelineDeps {
   health: Pick<DependencyHealth, 'assess' | 'isDown'>;
   /** Repositories whose tasks wait after a repository-scoped failure. */
   parks: RepositoryParks;
+  /** Masks credentials in text the store keeps (failure messages, feedback): upstream errors may echo them. */
+  redact?: Pick<Redactor, 'text' | 'deep'>;
 }
 
 export interface TaskContext {

@@ -21,6 +21,7 @@ export type PipelineParts = Pick<
   | 'metrics'
   | 'health'
   | 'parks'
+  | 'redact'
 > & {
   /** A prompt given by the caller (prManager.createPR) instead of a generated one. */
   promptOverride?: string;

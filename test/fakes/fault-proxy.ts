@@ -9,7 +9,9 @@
  * - lost-answer: the request IS carried out by the service, and the answer is then dropped (the fault that
  *   makes a non-idempotent create dangerous);
  * - slow-body: the service's answer arrives in small pieces with pauses between them;
- * - malformed-json: the service's answer (request carried out) arrives with a 200 and a truncated body.
+ * - malformed-json: the service's answer (request carried out) arrives with a 200 and a truncated body;
+ * - echo-credentials: a 500 whose body quotes the request's headers back, Authorization included, in every
+ *   field an error reader looks at (as some proxies and misconfigured servers do). Not in the default draw.
  *
  * It also keeps the daemon honest about Retry-After: a request for the same method and path that arrives
  * inside a window the proxy asked for is recorded in `violations`, unless it arrived within `graceMs` of the
@@ -30,6 +32,7 @@ export const FAULT_KINDS = [
   'lost-answer',
   'slow-body',
   'malformed-json',
+  'echo-credentials',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -46,6 +49,8 @@ export interface FaultProxyOptions {
   retryAfterS?: number;
   /** Requests arriving this soon after the 429 were already on their way: not violations. Default 500 ms. */
   graceMs?: number;
+  /** Status of echo-credentials answers. Default 500 (a 4xx is not retried: its text reaches the caller). */
+  echoStatus?: number;
   /** Requests that never get a fault (a probe path, say), by path prefix. */
   spare?: (method: string, path: string) => boolean;
 }
@@ -77,7 +82,7 @@ function seeded(seed: number): () => number {
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
   const random = seeded(options.seed ?? 1);
-  const kinds = options.kinds ?? FAULT_KINDS.filter((k) => k !== 'secondary-limit');
+  const kinds = options.kinds ?? FAULT_KINDS.filter((k) => k !== 'secondary-limit' && k !== 'echo-credentials');
   const retryAfterS = options.retryAfterS ?? 2;
   const graceMs = options.graceMs ?? 500;
   let rate = options.rate;
@@ -179,6 +184,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       case 'reset':
         req.socket.destroy();
         return;
+      case 'echo-credentials': {
+        const said = `upstream failed for ${method} ${path} with headers ${JSON.stringify(req.headers)}; authorization was ${String(req.headers.authorization)}`;
+        const status = options.echoStatus ?? 500;
+        return json(status, { message: said, detail: said, error: said, status_code: status, headers: req.headers });
+      }
       case 'timeout':
         hung.add(res);
         res.on('close', () => hung.delete(res));

@@ -4,6 +4,7 @@
  * (the fetch error is its `cause`), and the raw AbortError when the caller's signal fired.
  */
 import { DaemonError, type DaemonErrorOptions } from '../../domain/errors.js';
+import { createRedactor } from '../../domain/redact.js';
 
 interface HttpLikeError {
   name?: string;
@@ -25,6 +26,9 @@ const KNOWN_422: ReadonlyArray<readonly [RegExp, string]> = [
   [/Review cannot be requested from pull request author/i, 'github-review-from-author'],
   [/No commits between/i, 'github-no-commits'],
 ];
+/** Masks credential-shaped text (no known secrets: the adapter's own token is masked by the daemon's redactor). */
+const SHAPES_ONLY = createRedactor();
+
 /** Operations whose 404 means the repository itself is missing or hidden from the credential. */
 const REPOSITORY_OPERATIONS: ReadonlySet<string> = new Set(['pulls.create', 'pulls.list']);
 const NETWORK_CODES = /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|UND_ERR_\w+)$/;
@@ -74,8 +78,14 @@ function retryAfterMs(headers: Record<string, string | number | undefined>, now:
 export function classifyGitHubError(error: unknown, operation = 'request', now: number = Date.now()): DaemonError {
   if (error instanceof DaemonError) return error;
   const links = chain(error);
+  // GitHub (or a proxy before it) can echo our Authorization header in an error body: mask anything shaped like
+  // a credential before the text becomes an error message anyone may log or store.
   const make = (message: string, options: Omit<DaemonErrorOptions, 'dependency' | 'cause'>) =>
-    new DaemonError(`GitHub ${operation}: ${message}`, { ...options, dependency: 'github', cause: error });
+    new DaemonError(SHAPES_ONLY.text(`GitHub ${operation}: ${message}`), {
+      ...options,
+      dependency: 'github',
+      cause: error,
+    });
 
   if (links.some((e) => e.name === 'AbortError')) {
     return make('cancelled', { code: 'cancelled', category: 'cancelled' });

@@ -5,8 +5,11 @@
  * key and lease tokens) into an error: messages come from the server's error body or from our own words.
  */
 import { DaemonError, staleLeaseError, type ErrorCategory } from '../../domain/errors.js';
+import { createRedactor } from '../../domain/redact.js';
 
 const DEPENDENCY = 'task-store';
+/** Masks credential-shaped text in what the server says; the key itself is masked by the daemon's redactor. */
+const SHAPES_ONLY = createRedactor();
 
 /** Longest wait honoured from a Retry-After header. */
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -66,7 +69,8 @@ export function classifyResponse(
 ): DaemonError {
   const parsed = (typeof body === 'object' && body !== null ? body : {}) as ApiErrorBody;
   const apiCode = typeof parsed.error === 'string' ? parsed.error : undefined;
-  const serverMessage = typeof parsed.message === 'string' ? parsed.message.slice(0, 500) : undefined;
+  // The server's text may echo what we sent (our bearer key): credential shapes are masked before it is kept.
+  const serverMessage = typeof parsed.message === 'string' ? SHAPES_ONLY.text(parsed.message.slice(0, 500)) : undefined;
   const message = `Task API ${status}: ${serverMessage ?? 'no error message'}`;
 
   if (status === 401 || status === 403) {

@@ -32,7 +32,7 @@ export async function completeTask(
 export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: DaemonError): Promise<TaskOutcome> {
   const { task, token, logger } = ctx;
   const durationMs = (): number => Date.now() - ctx.startedAt;
-  const summary = storableError(error);
+  const summary = storableError(error, deps.redact);
 
   const dependencyHealthy = await assess(ctx, deps, error);
   const decision = await deps.feedback.handleError(task.id, error, task, { dependencyHealthy });
@@ -47,7 +47,8 @@ export async function failTask(ctx: TaskContext, deps: PipelineDeps, error: Daem
   if (decision.action === 'release') return releaseTask(ctx, deps, decision.reason);
   if (decision.action === 'retry' && decision.parkRepository) {
     const repository = task.repository || deps.defaultRepository;
-    deps.parks.park(repository, Date.parse(decision.retryAt), error);
+    // The park keeps the redacted text: it is shown on /status and written on the waiting tasks.
+    deps.parks.park(repository, Date.parse(decision.retryAt), summary);
     logger.error(
       { err: error, repository, until: decision.retryAt },
       `repository ${repository} parked: ${error.message}`,
@@ -117,11 +118,8 @@ async function recordSuggestions(
 ): Promise<void> {
   try {
     const suggestions = deps.feedback.getImprovementSuggestions({ ...ctx.task, lastError: error });
-    await deps.store.addFeedback(
-      ctx.task.id,
-      { source: 'codegen-pr', kind: 'suggestions', error, suggestions },
-      'daemon',
-    );
+    const entry = { source: 'codegen-pr', kind: 'suggestions', error, suggestions };
+    await deps.store.addFeedback(ctx.task.id, deps.redact ? deps.redact.deep(entry) : entry, 'daemon');
   } catch (err) {
     ctx.logger.warn({ err }, 'could not record improvement suggestions on the task');
   }
@@ -132,8 +130,12 @@ async function recordSuggestions(
  * accepts) and can be long; both are fixed here, before any store sees them, so a task's real reason is never
  * lost to a refused write.
  */
-function storableError(error: DaemonError): { code: string; category: string; message: string } {
-  const fit = (text: string, max: number): string => truncateText(toStorableText(text), max);
+function storableError(
+  error: DaemonError,
+  redact?: PipelineDeps['redact'],
+): { code: string; category: string; message: string } {
+  const fit = (text: string, max: number): string =>
+    truncateText(toStorableText(redact ? redact.text(text) : text), max);
   return {
     code: fit(error.code, TASK_API_LIMITS.errorCodeMax),
     category: fit(error.category, TASK_API_LIMITS.errorCategoryMax),
