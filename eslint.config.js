@@ -14,4 +14,10 @@ export default tseslint.config(
     },
   },
   { files: ['src/cli/**', 'bench/**', 'test/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
+  // CommonJS files jest loads by path (the test sequencer).
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

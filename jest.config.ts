@@ -13,6 +13,7 @@ const config: Config = {
   testTimeout: 30_000,
   // Three on two cores: the long soak suites (a 3-minute outage) mostly wait, and the rest run beside them.
   maxWorkers: 3,
+  testSequencer: '<rootDir>/test/sequencer.cjs',
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.test.ts'],
 };
 

@@ -19,7 +19,7 @@ import { startWorld, until, type World } from './world.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
-const TASKS = Number(process.env.FAULT_TASKS ?? 120);
+const TASKS = Number(process.env.FAULT_TASKS ?? 60);
 const RATE = 0.1;
 const ready = Boolean(DATABASE_URL && REDIS_URL);
 const maybe = ready ? describe : describe.skip;

@@ -132,6 +132,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     );
   }
 
+  /**
+   * A Retry-After window opens when its answer was written out to a client still waiting for it: an answer the
+   * client had already given up on (it timed out while this loaded process was slow to reply) asked nothing.
+   */
+  const openWindowWhenDelivered = (res: ServerResponse, key: string): void => {
+    res.on('finish', () => {
+      if (res.socket?.destroyed) return;
+      windows.set(key, { from: Date.now(), until: Date.now() + retryAfterS * 1000 });
+    });
+  };
+
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -166,7 +177,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return json(status, { message: `injected ${status}`, status_code: status });
       }
       case 'rate-limit':
-        windows.set(key, { from: Date.now(), until: Date.now() + retryAfterS * 1000 });
+        openWindowWhenDelivered(res, key);
         return json(
           429,
           { message: 'Rate limit exceeded. Please try again later.', status_code: 429 },
@@ -175,7 +186,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           },
         );
       case 'secondary-limit':
-        windows.set(key, { from: Date.now(), until: Date.now() + retryAfterS * 1000 });
+        openWindowWhenDelivered(res, key);
         return json(
           403,
           { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
