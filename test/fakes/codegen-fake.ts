@@ -94,6 +94,8 @@ export interface CodegenFake {
    * `outageHits`; runs go on as they were. undefined ends it.
    */
   setOutage(mode: number | 'drop' | undefined): void;
+  /** End a run now, as its next GET would (its PR opened through onRunFinished), whether or not anyone asks. */
+  finishNow(run: FakeRun): Promise<void>;
   outageHits: number;
   close(): Promise<void>;
 }
@@ -189,6 +191,10 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
     },
     setOutage(mode) {
       outage = mode;
+    },
+    finishNow: async (run) => {
+      run.pollsUntilDone = 0;
+      await advance(run);
     },
     outageHits: 0,
     close: () => closeServer(),
