@@ -52,7 +52,10 @@ maybe(`${TASKS} tasks, ${KILLS} SIGKILLs`, () => {
       TASK_STORE: 'postgres',
       DATABASE_URL: DATABASE_URL ?? '',
       DATABASE_SCHEMA: schema,
-      TASK_LEASE_MS: '1500',
+      // Short, so that killed workers' tasks come back within the run, yet long enough that a loaded 2-core
+      // machine delivers a heartbeat in time: at 1.5 s, workers there gave up tasks for want of one every few
+      // seconds, and some tasks ran out of lease expiries without any kill.
+      TASK_LEASE_MS: '4000',
       CONCURRENCY: '20',
       BATCH_SIZE: '20',
       RECONCILE_INTERVAL_MS: '1000',
@@ -98,12 +101,13 @@ maybe(`${TASKS} tasks, ${KILLS} SIGKILLs`, () => {
       const mine = pulls.filter((p) => runs.some((r) => p.head === `codegen-bot/run-${r.id}`));
       duplicateRuns += Math.max(0, runs.length - 1);
       duplicatePulls += Math.max(0, mine.length - 1);
-      expect({ id: task.id, status: task.status, runs: runs.length, pulls: mine.length }).toEqual({
+      expect({
         id: task.id,
-        status: 'completed',
-        runs: 1,
-        pulls: 1,
-      });
+        status: task.status,
+        runs: runs.length,
+        pulls: mine.length,
+        ...(task.status === 'failed' ? { why: task.lastError, leaseExpiries: task.leaseExpiries } : {}),
+      }).toEqual({ id: task.id, status: 'completed', runs: 1, pulls: 1 });
       expect(task.checkpoint.pr?.number).toBe(mine[0]?.number);
     }
     const history = await Promise.all(tasks.map((t) => store.getTaskHistory(t.id)));

@@ -1,9 +1,9 @@
 /**
- * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (PGlite in
+ * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (SQLite in
  * memory, or PostgreSQL), the Codegen fake and the GitHub fake. When the Codegen fake finishes a run it opens
  * the PR on the GitHub fake as codegen-sh[bot], the way Codegen's GitHub App does.
  */
-import { openPgliteTaskStore } from '../../src/adapters/task-store/index.js';
+import { openSqliteTaskStore } from '../../src/adapters/task-store/sqlite/index.js';
 import type { TaskStore } from '../../src/pipeline/ports.js';
 import { startTaskApiServer } from '../../src/task-api/node-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -27,7 +27,9 @@ export interface World {
 export const OTHER_REPO = 'acme/gadgets';
 
 export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: number } = {}): Promise<World> {
-  const store = options.store ?? (await openPgliteTaskStore({ dataDir: 'memory://' }));
+  // The embedded default (SQLite in memory) unless the test brings its own store: it opens in milliseconds,
+  // where PGlite spends seconds of CPU, which a loaded machine turns into a timed-out setup.
+  const store = options.store ?? (await openSqliteTaskStore({ file: 'memory://' }));
   const api = await startTaskApiServer({
     store,
     apiKey: TASK_API_KEY,
