@@ -75,7 +75,7 @@ maybe(`${TASKS} tasks, ${KILLS} SIGKILLs`, () => {
       // Every task may already be done: then the kill lands on an idle daemon, which is a moment too.
       await until(
         async () => (await progress()) >= target || (await statuses()).every((t) => t?.status === 'completed'),
-        60_000,
+        120_000,
         () => `kill ${kill}: progress stuck at ${from}`,
       );
       expect(await daemon.stop('SIGKILL')).toBe('SIGKILL');
@@ -84,7 +84,7 @@ maybe(`${TASKS} tasks, ${KILLS} SIGKILLs`, () => {
     const last = startDaemon(env);
     await until(
       async () => (await statuses()).every((t) => t?.status === 'completed' || t?.status === 'failed'),
-      180_000,
+      300_000,
       async () => {
         const open = (await statuses()).filter((t) => t?.status !== 'completed' && t?.status !== 'failed');
         return `${open.length} open, e.g. ${JSON.stringify(open.slice(0, 2))}`;
@@ -119,5 +119,5 @@ maybe(`${TASKS} tasks, ${KILLS} SIGKILLs`, () => {
     );
     expect(world.codegen.violations).toEqual([]);
     expect(world.github.violations).toEqual([]);
-  }, 600_000);
+  }, 900_000);
 });

@@ -42,6 +42,10 @@ describe(`a Codegen outage of ${OUTAGE_MS / 1000} s during ${TASKS} in-flight ta
           DEPENDENCY_PROBE_INTERVAL_MS: '500',
           DEPENDENCY_PROBE_MAX_INTERVAL_MS: '5000',
           BREAKER_RESET_MS: '2000',
+          // 100 runs polled every 100 ms kept the fake (in this test's process) so busy on a loaded machine that
+          // the last runs' creation timed out again and again before the outage began; the outage does not
+          // depend on how often a run is polled.
+          CODEGEN_POLL_MAX_MS: '2000',
         }),
       );
       const tasks = async () => (await Promise.all(ids.map((id) => world.store.getTask(id)))) as Task[];
