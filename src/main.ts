@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
 async function runDaemon(): Promise<number> {
   const config = loadConfig();
   const redactor = createRedactor(configuredSecrets(config));
-  const logger = createLogger({ level: config.log.level, redactor });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, redactor });
   logger.info({ version: VERSION, pid: process.pid }, 'codegen-pr starting');
   const [{ CodegenClient }, { startHttpServer }] = await Promise.all([
     import('./client.js'),
@@ -103,7 +103,11 @@ async function runDaemon(): Promise<number> {
 
 async function runTaskApi(): Promise<number> {
   const config = loadConfig();
-  const logger = createLogger({ level: config.log.level, redactor: createRedactor(configuredSecrets(config)) });
+  const logger = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    redactor: createRedactor(configuredSecrets(config)),
+  });
   const apiKey = config.taskApi.apiKey || config.cloudflareApi.apiKey;
   if (!apiKey) {
     throw new ConfigError('the Task API needs a bearer token: set TASK_API_KEY (or CLOUDFLARE_API_KEY)');
