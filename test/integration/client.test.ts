@@ -1,6 +1,6 @@
 /**
  * CodegenClient used as a library, the way the seed's Basic Usage shows, against the Codegen and GitHub fakes
- * and an in-memory PGlite store.
+ * and an in-memory SQLite store (PGlite, which takes seconds to start, only where a row is written by SQL).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodegenClient, type CodegenClientConfig } from '../../src/client.js';
@@ -17,7 +17,7 @@ describe('CodegenClient as a library', () => {
   const clients: CodegenClient[] = [];
 
   const configFor = (extra: CodegenClientConfig = {}): CodegenClientConfig => ({
-    taskStore: { kind: 'pglite', pgliteDir: 'memory://' },
+    taskStore: { kind: 'sqlite', dataDir: 'memory://' },
     github: { token: github.token, repository: REPO, apiUrl: github.url, writeMinTimeMs: 0, notificationMinTimeMs: 0 },
     codegen: {
       apiKey: codegen.token,
@@ -230,7 +230,7 @@ describe('CodegenClient as a library', () => {
   });
 
   it('runs as a dry run without credentials and says so', async () => {
-    const client = make({ taskStore: { kind: 'pglite', pgliteDir: 'memory://' } });
+    const client = make({ taskStore: { kind: 'sqlite', dataDir: 'memory://' } });
     await client.initialize();
     expect(client.dryRun).toBe(true);
     const result = await client.processTask({ id: 'dry-1', title: 'Dry task', description: 'Only a prompt.' });
