@@ -369,7 +369,11 @@ export class CodegenClient {
       throw new DaemonError(`task ${id} could not be stored`, { code: 'task-not-stored', category: 'unknown' });
     if (task.status === 'completed' || task.status === 'cancelled') return toProcessResult(task);
     if (this.dryRun) {
-      const prompt = options.prompt ?? this.promptGenerator.render(task, { attempt: task.attempts + 1 }).content;
+      const repository = task.repository || this.config.github.repository || undefined;
+      const prompt =
+        options.prompt ??
+        this.promptGenerator.render(task, { attempt: task.attempts + 1, ...(repository ? { repository } : {}) })
+          .content;
       return { ...toProcessResult(task), success: false, dryRun: true, prompt };
     }
     // A slot first, then the claim: a claimed task always has somewhere to run.
