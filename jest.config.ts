@@ -15,6 +15,8 @@ const config: Config = {
   // Three on two cores: the long soak suites (a 3-minute outage) mostly wait, and the rest run beside them.
   maxWorkers: 3,
   testSequencer: '<rootDir>/test/sequencer.cjs',
+  // The default report, plus why a skipped file was skipped (the default prints nothing for one).
+  reporters: ['default', '<rootDir>/test/skip-reasons-reporter.cjs'],
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.test.ts'],
 };
 

@@ -28,6 +28,7 @@ import { openTaskStore, type StoreKind } from './adapters/open-store.js';
 import type { OwnerRole, TasksAddedSignal } from './adapters/owner/index.js';
 import { instrumentStore } from './adapters/instrument-store.js';
 import { silentLogger, type Logger } from './observability/logger.js';
+import { startHeartbeat, type Heartbeat } from './observability/heartbeat.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { AgentApi, CodeHost, TaskStore } from './pipeline/ports.js';
 import type { PipelineDeps } from './pipeline/context.js';
@@ -117,6 +118,7 @@ export class CodegenClient {
   private scheduler?: Scheduler;
   private dryRunLoop?: DryRunLoop;
   private gauges?: QueueGauges;
+  private heartbeat?: Heartbeat;
   private initialized = false;
   private shuttingDown?: Promise<void>;
 
@@ -270,6 +272,20 @@ export class CodegenClient {
   /** Starts the polling loop: claim tasks into the pool as slots free up. */
   start(): void {
     this.assertInitialized();
+    this.heartbeat ??= startHeartbeat({
+      intervalMs: this.config.log.heartbeatMs,
+      logger: this.logger,
+      read: async () => {
+        // A fresh count (the gauges' own refresh runs at most every poll interval); a failed count keeps the last.
+        await this.gauges?.refresh();
+        return {
+          queue: this.gauges?.depth() ?? {},
+          inFlight: this.pool.active(),
+          paused: this.intake.reasons().map((r) => r.reason),
+          dryRun: this.dryRun,
+        };
+      },
+    });
     if (this.dryRun) {
       this.dryRunLoop ??= createDryRunLoop({
         store: this.requireStore(),
@@ -281,6 +297,7 @@ export class CodegenClient {
         logger: this.logger,
       });
       this.dryRunLoop.start();
+      this.stopWakeups ??= this.tasksAdded?.onTasksAdded(() => this.dryRunLoop?.wake());
       return;
     }
     this.scheduler ??= createScheduler({
@@ -352,7 +369,11 @@ export class CodegenClient {
       throw new DaemonError(`task ${id} could not be stored`, { code: 'task-not-stored', category: 'unknown' });
     if (task.status === 'completed' || task.status === 'cancelled') return toProcessResult(task);
     if (this.dryRun) {
-      const prompt = options.prompt ?? this.promptGenerator.render(task, { attempt: task.attempts + 1 }).content;
+      const repository = task.repository || this.config.github.repository || undefined;
+      const prompt =
+        options.prompt ??
+        this.promptGenerator.render(task, { attempt: task.attempts + 1, ...(repository ? { repository } : {}) })
+          .content;
       return { ...toProcessResult(task), success: false, dryRun: true, prompt };
     }
     // A slot first, then the claim: a claimed task always has somewhere to run.
@@ -486,6 +507,7 @@ export class CodegenClient {
       await this.pool.waitIdle(15_000);
     }
     this.events.emit('shutdown', { graceful: idle });
+    this.heartbeat?.stop();
     this.gauges?.stop();
     this.reconciler?.stop();
     this.health?.stop();

@@ -16,6 +16,7 @@ export * from './domain/task.js';
 export type { DaemonEventMap, DaemonEventName } from './daemon/events.js';
 export type * from './pipeline/ports.js';
 export { PromptGenerator } from './prompt/index.js';
+export type { PromptTaskInput, GeneratedPrompt } from './prompt/index.js';
 export { FeedbackHandler } from './feedback/index.js';
 export { openPgliteTaskStore, openPostgresTaskStore, createSqlTaskStore } from './adapters/task-store/index.js';
 export { createHttpTaskStore } from './adapters/task-api/client.js';

@@ -1,34 +1,101 @@
 /**
  * `codegen-pr tasks add|list|show|retry|cancel`: managing the queue by hand. Output goes through the `out` and
  * `err` callbacks so tests read it. Exit codes: 0 done, 1 the store refused (not found, wrong state, duplicate
- * id, unreachable), 2 bad usage or invalid task input (nothing was added).
+ * id, unreachable), 2 bad usage or invalid task input (nothing was added). `--help` on any of them is answered by
+ * tasksHelp() before a store is opened.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { toDaemonError } from '../domain/errors.js';
+import { DaemonError, toDaemonError } from '../domain/errors.js';
 import { escapeForTerminal } from '../domain/task-text.js';
 import { validateNewTask, type FieldError } from '../domain/task-validation.js';
-import { TASK_PRIORITIES, TASK_STATUSES, type NewTask, type TaskPriority, type TaskStatus } from '../domain/task.js';
+import {
+  TASK_PRIORITIES,
+  TASK_STATUSES,
+  type NewTask,
+  type Task,
+  type TaskPriority,
+  type TaskStatus,
+} from '../domain/task.js';
 import type { TaskStore } from '../pipeline/ports.js';
-import { formatHistory, formatTaskDetails, formatTaskTable } from './tasks-format.js';
+import { formatHistory, formatTaskDetails, formatTaskTable, jsonText } from './tasks-format.js';
 
 export interface TasksCommandDeps {
   store: TaskStore;
   out: (line: string) => void;
   err: (line: string) => void;
+  /**
+   * Reports progress while many tasks are added (`tasks add --file`); given only when stderr is a terminal, so
+   * a pipe or a log never gets progress lines.
+   */
+  progress?: (done: number, total: number) => void;
 }
 
-export const TASKS_USAGE = `usage: codegen-pr tasks <command>
+/** Tasks per store call when adding from a file: the Task API's batch limit, and a progress step. */
+export const ADD_BATCH = 500;
+
+const SUBCOMMAND_USAGE: Record<string, string> = {
+  add: `usage: codegen-pr tasks add --title T --description D [options]
+       codegen-pr tasks add --file tasks.yaml|tasks.json [--json]
+  --title T                  one line, at most 300 characters (required)
+  --description D            what to do, at most 64 KiB (required)
+  --type T                   feature, bugfix, refactor, documentation, test or default
+  --priority P               low, medium (default), high or critical
+  --label L                  a label for the PR; repeat for more
+  --repository owner/repo    where the PR goes (default: GITHUB_REPOSITORY)
+  --id ID                    your own id (default: a generated one)
+  --max-attempts N           attempts before the task fails
+  -f, --file F               one task, a list of tasks, or { tasks: [...] } in JSON or YAML; all are checked
+                             before any is added; progress is shown on a terminal
+  --json                     print the added tasks as JSON`,
+  list: `usage: codegen-pr tasks list [--status S] [--priority P] [--repository owner/repo] [--limit N] [--cursor C] [--json]
+  --status S                 pending, claimed, awaiting_agent, retry, completed, failed or cancelled
+  --priority P               low, medium, high or critical
+  --repository owner/repo    only this repository's tasks
+  --limit N                  1 to 500 (default 50)
+  --cursor C                 the next page, as printed under the previous one
+  --json                     { "tasks": [...], "nextCursor": ... } instead of the table`,
+  show: `usage: codegen-pr tasks show <id> [--json]
+  the task and its history; --json prints { "task": ..., "history": [...] }`,
+  retry: `usage: codegen-pr tasks retry <id>
+  put a failed or cancelled task back in the queue (pending)`,
+  cancel: `usage: codegen-pr tasks cancel <id>
+  cancel a task that has not finished`,
+};
+
+export const TASKS_USAGE = `usage: codegen-pr tasks <command> [--help]
   add --title T --description D [--type feature|bugfix|refactor|documentation|test|default]
       [--priority low|medium|high|critical] [--label L]... [--repository owner/repo] [--id ID] [--max-attempts N]
   add --file tasks.yaml|tasks.json       one task or a list of tasks
-  list [--status S] [--priority P] [--repository owner/repo] [--limit N] [--cursor C]
-  show <id>                              the task and its history
+  list [--status S] [--priority P] [--repository owner/repo] [--limit N] [--cursor C] [--json]
+  show <id> [--json]                     the task and its history
   retry <id>                             failed or cancelled -> pending
-  cancel <id>                            any unfinished task -> cancelled`;
+  cancel <id>                            any unfinished task -> cancelled
+codegen-pr tasks <command> --help describes one command.`;
+
+/**
+ * The help `argv` asks for, if it asks for help: `tasks`, `tasks help`, `tasks --help`, `tasks <command> --help`
+ * (or -h anywhere before a lone `--`). Answered without opening a store. `code` is 2 for a bare `tasks` (a usage
+ * error: no command given), else 0.
+ */
+export function tasksHelp(argv: string[]): { text: string; code: number } | undefined {
+  const [command, ...rest] = argv;
+  if (command === undefined) return { text: TASKS_USAGE, code: 2 };
+  if (command === 'help' || command === '--help' || command === '-h') {
+    const topic = rest[0] !== undefined ? SUBCOMMAND_USAGE[rest[0]] : undefined;
+    return { text: topic ?? TASKS_USAGE, code: 0 };
+  }
+  const end = rest.indexOf('--');
+  const flags = end === -1 ? rest : rest.slice(0, end);
+  if (!flags.includes('--help') && !flags.includes('-h')) return undefined;
+  return { text: SUBCOMMAND_USAGE[command] ?? TASKS_USAGE, code: 0 };
+}
 
 class UsageError extends Error {}
+
+/** What the subcommands print through: lines made terminal-safe, and JSON documents for `--json`. */
+type Deps = TasksCommandDeps & { json: (value: unknown) => void };
 
 function parse(argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']) {
   try {
@@ -86,7 +153,7 @@ function taskFromFlags(values: Record<string, unknown>): Record<string, unknown>
   return input;
 }
 
-async function add(argv: string[], deps: TasksCommandDeps): Promise<number> {
+async function add(argv: string[], deps: Deps): Promise<number> {
   const { values, positionals } = parse(argv, {
     title: { type: 'string' },
     description: { type: 'string' },
@@ -97,9 +164,10 @@ async function add(argv: string[], deps: TasksCommandDeps): Promise<number> {
     id: { type: 'string' },
     'max-attempts': { type: 'string' },
     file: { type: 'string', short: 'f' },
+    json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const { file, ...fields } = values;
+  const { file, json, ...fields } = values;
   if (typeof file === 'string' && Object.keys(fields).length > 0) {
     throw new UsageError('use either --file or the task flags, not both');
   }
@@ -122,19 +190,47 @@ async function add(argv: string[], deps: TasksCommandDeps): Promise<number> {
     deps.err(`nothing was added (${errors.length} problem${errors.length === 1 ? '' : 's'})`);
     return 2;
   }
-  const added = await deps.store.addTasks(tasks, 'cli');
+  const added = await addInBatches(tasks, deps);
+  if (json === true) {
+    deps.json({ tasks: added });
+    return 0;
+  }
   for (const task of added)
     deps.out(`added ${task.id} (${task.status}, ${task.priority}, ${task.type}): ${task.title}`);
   return 0;
 }
 
-async function list(argv: string[], deps: TasksCommandDeps): Promise<number> {
+/**
+ * Adds `tasks` in store calls of ADD_BATCH, reporting progress after each. One call when they fit in one (all
+ * or nothing); a store that refuses a later batch leaves the earlier ones added, and the error says how many.
+ */
+async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
+  const added: Task[] = [];
+  deps.progress?.(0, tasks.length);
+  for (let start = 0; start < tasks.length; start += ADD_BATCH) {
+    try {
+      added.push(...(await deps.store.addTasks(tasks.slice(start, start + ADD_BATCH), 'cli')));
+    } catch (error) {
+      if (added.length === 0) throw error;
+      const failure = toDaemonError(error);
+      throw new DaemonError(
+        `added ${added.length} of ${tasks.length} tasks, then the store refused the rest: ${failure.message}`,
+        { code: failure.code, category: failure.category, cause: error },
+      );
+    }
+    deps.progress?.(added.length, tasks.length);
+  }
+  return added;
+}
+
+async function list(argv: string[], deps: Deps): Promise<number> {
   const { values, positionals } = parse(argv, {
     status: { type: 'string' },
     priority: { type: 'string' },
     repository: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const status = values.status as string | undefined;
@@ -155,6 +251,10 @@ async function list(argv: string[], deps: TasksCommandDeps): Promise<number> {
     ...(typeof values.repository === 'string' ? { repository: values.repository } : {}),
     ...(typeof values.cursor === 'string' ? { cursor: values.cursor } : {}),
   });
+  if (values.json === true) {
+    deps.json({ tasks: page.tasks, nextCursor: page.nextCursor ?? null });
+    return 0;
+  }
   if (page.tasks.length === 0) {
     deps.out('no tasks');
     return 0;
@@ -164,12 +264,17 @@ async function list(argv: string[], deps: TasksCommandDeps): Promise<number> {
   return 0;
 }
 
-async function show(argv: string[], deps: TasksCommandDeps): Promise<number> {
-  const id = oneId(parse(argv, {}).positionals, 'show');
+async function show(argv: string[], deps: Deps): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const id = oneId(positionals, 'show');
   const task = await deps.store.getTask(id);
   if (!task) {
     deps.err(`task ${id} does not exist`);
     return 1;
+  }
+  if (values.json === true) {
+    deps.json({ task, history: await deps.store.getTaskHistory(id) });
+    return 0;
   }
   for (const line of formatTaskDetails(task)) deps.out(line);
   deps.out('');
@@ -178,7 +283,7 @@ async function show(argv: string[], deps: TasksCommandDeps): Promise<number> {
   return 0;
 }
 
-async function changeStatus(argv: string[], deps: TasksCommandDeps, command: 'retry' | 'cancel'): Promise<number> {
+async function changeStatus(argv: string[], deps: Deps, command: 'retry' | 'cancel'): Promise<number> {
   const id = oneId(parse(argv, {}).positionals, command);
   const task = command === 'retry' ? await deps.store.retryTask(id, 'cli') : await deps.store.cancelTask(id, 'cli');
   deps.out(`${task.id}: ${task.status}`);
@@ -190,7 +295,12 @@ export async function runTasksCommand(argv: string[], raw: TasksCommandDeps): Pr
   // Every line printed is made terminal-safe, messages from the store included (tasks-format escapes cells).
   const safe = (print: (line: string) => void) => (line: string) =>
     print(escapeForTerminal(line, { keepLineBreaks: true }));
-  const deps: TasksCommandDeps = { ...raw, out: safe(raw.out), err: safe(raw.err) };
+  const deps: Deps = { ...raw, out: safe(raw.out), err: safe(raw.err), json: (value) => raw.out(jsonText(value)) };
+  const help = tasksHelp(argv);
+  if (help) {
+    (help.code === 0 ? raw.out : raw.err)(help.text);
+    return help.code;
+  }
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -203,12 +313,6 @@ export async function runTasksCommand(argv: string[], raw: TasksCommandDeps): Pr
       case 'retry':
       case 'cancel':
         return await changeStatus(rest, deps, command);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        deps.out(TASKS_USAGE);
-        return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`unknown tasks command "${command}"`);
     }

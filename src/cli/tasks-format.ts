@@ -5,7 +5,7 @@
  * otherwise clear the operator's screen, write the clipboard (OSC 52), hide text or reorder it (U+202E).
  */
 import type { Task } from '../domain/task.js';
-import { escapeForTerminal } from '../domain/task-text.js';
+import { escapeForTerminal, truncateText } from '../domain/task-text.js';
 import type { TaskEvent } from '../pipeline/ports.js';
 
 /** Any stored value as one line safe to print: control and invisible characters become visible escapes. */
@@ -32,9 +32,12 @@ export function alignColumns(rows: string[][]): string[] {
   );
 }
 
-/** The `tasks list` table: id, status, priority, type, attempts, repository, pr, updated. */
+/** Characters of a title shown in the `tasks list` table (`tasks show` and `--json` give it whole). */
+export const TITLE_COLUMN_CHARS = 60;
+
+/** The `tasks list` table: id, status, priority, type, attempts, repository, pr, updated, title (last, cut). */
 export function formatTaskTable(tasks: Task[]): string[] {
-  const header = ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'ATTEMPTS', 'REPOSITORY', 'PR', 'UPDATED'];
+  const header = ['ID', 'STATUS', 'PRIORITY', 'TYPE', 'ATTEMPTS', 'REPOSITORY', 'PR', 'UPDATED', 'TITLE'];
   const rows = tasks.map((t) => [
     cell(t.id),
     cell(t.status),
@@ -44,6 +47,7 @@ export function formatTaskTable(tasks: Task[]): string[] {
     t.repository ? cell(t.repository) : '-',
     t.checkpoint.pr ? `#${t.checkpoint.pr.number}` : '-',
     shortTime(t.updatedAt),
+    truncateText(cell(t.title), TITLE_COLUMN_CHARS, '…'),
   ]);
   return alignColumns([header, ...rows]);
 }
@@ -93,5 +97,18 @@ export function formatHistory(events: TaskEvent[]): string[] {
       const detail = e.detail && Object.keys(e.detail).length > 0 ? JSON.stringify(e.detail) : '';
       return [shortTime(e.at), cell(e.actor), cell(e.kind), cell(change), cell(detail)];
     }),
+  );
+}
+
+/**
+ * A value as JSON for scripts (`--json`), safe to print on a terminal: JSON.stringify escapes C0 controls and lone
+ * surrogates, and every other character outside printable ASCII (DEL, C1 controls, bidirectional and zero-width
+ * characters, and all other non-ASCII text) is written as a \uXXXX escape, so a JSON parser reads back the stored
+ * text exactly while a terminal shows nothing it would act on.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

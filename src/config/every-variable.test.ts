@@ -138,6 +138,8 @@ const SAMPLES: Record<string, { value: string; expected?: unknown; with?: Record
   TASK_API_HOST: { value: '::1' },
   TASK_API_KEY: { value: 'tapi-key' },
   LOG_LEVEL: { value: 'debug' },
+  LOG_FORMAT: { value: 'json' },
+  LOG_HEARTBEAT_MS: { value: '15000' },
   WORKER_NAME: { value: 'worker-7' },
 };
 

@@ -132,7 +132,11 @@ export interface AppConfig {
   breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number };
   server: { port: number; host: string; authToken: string };
   taskApi: { port: number; host: string; apiKey: string };
-  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  log: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    format: 'auto' | 'pretty' | 'json';
+    heartbeatMs: number;
+  };
   worker: { name: string };
 }
 

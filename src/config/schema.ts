@@ -684,6 +684,18 @@ export const schema = {
       default: 'info',
       env: 'LOG_LEVEL',
     },
+    format: {
+      doc: 'Log format: auto (human-readable on a terminal, JSON lines otherwise), pretty or json. Secrets are masked in both.',
+      format: ['auto', 'pretty', 'json'],
+      default: 'auto',
+      env: 'LOG_FORMAT',
+    },
+    heartbeatMs: {
+      doc: 'How often the daemon logs a heartbeat line (queue depth, tasks in flight, why intake is paused), in ms; 0 turns it off.',
+      format: 'timer-ms-or-zero',
+      default: 60_000,
+      env: 'LOG_HEARTBEAT_MS',
+    },
   },
   worker: {
     name: {

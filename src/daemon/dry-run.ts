@@ -12,6 +12,17 @@ export interface DryRunLoop {
   stop(): Promise<void>;
   /** One look at the queue; resolves with how many new prompts were generated. */
   pollOnce(): Promise<number>;
+  /** Look now rather than at the next poll (a task was just added); a look already running is not repeated. */
+  wake(): void;
+}
+
+/** Characters of a prompt shown in the dry run's info line. */
+export const PROMPT_HEAD_CHARS = 160;
+
+/** The start of a prompt on one line, with an ellipsis when cut. */
+export function promptHead(content: string): string {
+  const flat = content.replace(/\s+/g, ' ').trim();
+  return flat.length > PROMPT_HEAD_CHARS ? `${flat.slice(0, PROMPT_HEAD_CHARS - 1)}…` : flat;
 }
 
 export function createDryRunLoop(deps: {
@@ -37,10 +48,14 @@ export function createDryRunLoop(deps: {
       if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
       const repository = task.repository || deps.defaultRepository || undefined;
       const prompt = deps.prompts.render(task, { ...(repository ? { repository } : {}), attempt: task.attempts + 1 });
+      // A prompt runs to thousands of characters: the info line carries its length and head, the whole text is
+      // logged at debug (LOG_LEVEL=debug) and emitted with prompt_generated.
+      const { template, length } = prompt.metadata;
       deps.logger.info(
-        { taskId: task.id, template: prompt.metadata.template, length: prompt.metadata.length, prompt: prompt.content },
+        { taskId: task.id, template, length, head: promptHead(prompt.content) },
         'dry run: prompt generated (no agent run, no PR; the task stays pending)',
       );
+      deps.logger.debug({ taskId: task.id, prompt: prompt.content }, 'dry run: the whole prompt');
       deps.events.emit('prompt_generated', {
         taskId: task.id,
         template: prompt.metadata.template,
@@ -52,11 +67,19 @@ export function createDryRunLoop(deps: {
     return generated;
   }
 
+  let polling = false;
+  // A wake during a look asks for one more look right after it: the new task may have missed the running one.
+  let again = false;
   const tick = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    polling = true;
     running = pollOnce()
       .catch((err: unknown) => deps.logger.warn({ err }, 'dry run: could not read tasks'))
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, deps.pollIntervalMs);
+        polling = false;
+        if (!stopped) timer = setTimeout(tick, again ? 0 : deps.pollIntervalMs);
+        again = false;
       });
   };
 
@@ -72,5 +95,10 @@ export function createDryRunLoop(deps: {
       await running;
     },
     pollOnce,
+    wake() {
+      if (stopped) return;
+      if (polling) again = true;
+      else tick();
+    },
   };
 }

@@ -1,7 +1,12 @@
 /**
  * The pino logger. Created once in the composition root and injected; modules take child loggers.
  * Tokens and authorization headers are redacted wherever they appear in a logged object.
+ *
+ * Two formats: JSON lines (for log shippers, the default when stdout is not a terminal) and human-readable lines
+ * (pino-pretty, the default on a terminal). Both are written by the daemon's own process, synchronously, from
+ * the same redacted record: the pretty form is rendered from the JSON line pino has already censored.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import type { Redactor } from '../domain/redact.js';
 
@@ -42,6 +47,23 @@ export interface CreateLoggerOptions {
    * on top of the path-based redaction: an upstream error can echo a token anywhere in its text.
    */
   redactor?: Redactor;
+  /**
+   * `json`, `pretty`, or `auto` (pretty when the output is a terminal). Default: `json` when a destination is
+   * given, else `auto` on stdout.
+   */
+  format?: LogFormatSetting;
+  /** Whether the output is a terminal, for `auto`; default: process.stdout.isTTY. Colours follow it. */
+  isTTY?: boolean;
+}
+
+/** The LOG_FORMAT values. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormatSetting = (typeof LOG_FORMATS)[number];
+
+/** The format `auto` stands for: human-readable on a terminal, JSON lines for everything else. */
+export function resolveLogFormat(setting: LogFormatSetting, isTTY: boolean): 'pretty' | 'json' {
+  if (setting === 'auto') return isTTY ? 'pretty' : 'json';
+  return setting;
 }
 
 /**
@@ -62,8 +84,11 @@ export function standardOutput(fd = 1): pino.DestinationStream {
   return stream;
 }
 
-/** The daemon's logger: JSON lines, secrets redacted, to `destination` or stdout. */
+/** The daemon's logger: JSON lines or pretty lines, secrets redacted, to `destination` or stdout. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const isTTY = options.isTTY ?? (options.destination ? false : Boolean(process.stdout.isTTY));
+  const format = resolveLogFormat(options.format ?? (options.destination ? 'json' : 'auto'), isTTY);
+  const destination = options.destination ?? standardOutput();
   const opts: LoggerOptions = {
     name: options.name ?? 'codegen-pr',
     level: options.level ?? 'info',
@@ -71,7 +96,31 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     serializers: { err: pino.stdSerializers.err },
     ...(options.redactor ? redactingHooks(options.redactor) : {}),
   };
-  return pino(opts, options.destination ?? standardOutput());
+  return pino(opts, format === 'pretty' ? prettyOutput(destination, isTTY) : destination);
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A destination that renders each JSON line with pino-pretty before writing it to `destination`. pino-pretty's
+ * own stream (and pino's transports) would render on a worker thread or through buffered streams, losing the
+ * last lines at process.exit and the closed-pipe handling of standardOutput; its line formatter is a plain
+ * synchronous function, used here in the daemon's own process. Loaded only when asked for.
+ */
+function prettyOutput(destination: pino.DestinationStream, colorize: boolean): pino.DestinationStream {
+  const { prettyFactory } = require('pino-pretty') as typeof import('pino-pretty');
+  const render = prettyFactory({
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'hostname',
+    // Fields on one line after the message: a task's lines stay one line each, grep-able by task id.
+    singleLine: true,
+  });
+  return {
+    write(line: string) {
+      destination.write(render(line));
+    },
+  };
 }
 
 /** pino hooks that pass every message and every field of a line through `redactor`. */

@@ -1,6 +1,7 @@
 /** The prompt generator: tasks to Codegen prompts. Pure apart from `loadUserTemplates` (startup I/O). Also the
  * cleaning, capping and fencing of untrusted text, for other places that show task text (PR bodies, the CLI). */
-export { PromptGenerator } from './prompt-generator.js';
+export { PromptGenerator, toPromptTask } from './prompt-generator.js';
+export type { PromptTaskInput } from './prompt-generator.js';
 export type { GeneratedPrompt, GitSettings, PromptGeneratorStatus, PromptOptions } from './prompt-generator.js';
 export { renderTemplate, parseTemplate, templateNames } from './render.js';
 export type { TemplateVars } from './render.js';

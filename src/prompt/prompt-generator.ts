@@ -7,6 +7,32 @@
 import type { AppConfig } from '../config/load.js';
 import { DaemonError } from '../domain/errors.js';
 import { TASK_TYPES, type Task, type TaskType } from '../domain/task.js';
+
+/**
+ * A task as the seed's callers hand it to generatePrompt and getImprovementSuggestions: `{ id, title,
+ * description }` and any of the other fields (priority, labels, type, repository, context, ...). A stored Task is
+ * one too.
+ */
+export type PromptTaskInput = Pick<Task, 'id' | 'title' | 'description'> &
+  Partial<Omit<Task, 'id' | 'title' | 'description'>>;
+
+/** `input` with what it leaves out filled in as a new task would have it (no labels, medium, first attempt). */
+export function toPromptTask(input: PromptTaskInput): Task {
+  const now = new Date(0).toISOString();
+  return {
+    type: 'default',
+    priority: 'medium',
+    status: 'pending',
+    attempts: 0,
+    maxAttempts: 3,
+    checkpoint: {},
+    createdAt: now,
+    updatedAt: now,
+    // A field given as undefined is left out, as the seed's callers often build tasks from optional values.
+    ...(Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as PromptTaskInput),
+    labels: Array.isArray(input.labels) ? input.labels : [],
+  };
+}
 import { reviewTask, type Suggestions } from '../feedback/suggestions.js';
 import { extractContext } from './context.js';
 import { branchNameForTask, renderCommitMessage } from './git-naming.js';
@@ -110,9 +136,9 @@ export class PromptGenerator {
     this.templates = resolved;
   }
 
-  /** The seed's method: the prompt for one attempt of `task`. */
-  async generatePrompt(task: Task, options: PromptOptions = {}): Promise<GeneratedPrompt> {
-    const prompt = this.render(task, options);
+  /** The seed's method: the prompt for one attempt of `task` (a stored Task, or just `{ id, title, description }`). */
+  async generatePrompt(task: PromptTaskInput, options: PromptOptions = {}): Promise<GeneratedPrompt> {
+    const prompt = this.render(toPromptTask(task), options);
     this.generated += 1;
     if (prompt.metadata.truncated) this.truncated += 1;
     return prompt;
@@ -189,7 +215,8 @@ export class PromptGenerator {
    * The seed's method: what would make this task's prompt work better, from the task alone (the feedback
    * handler adds what its failures teach). Deterministic.
    */
-  getImprovementSuggestions(task: Task): Suggestions {
+  getImprovementSuggestions(input: PromptTaskInput): Suggestions {
+    const task = toPromptTask(input);
     const suggestions = reviewTask(task);
     const context = extractContext(task, this.config.context);
     if (context.truncated) {

@@ -1,11 +1,15 @@
 /**
  * CodegenClient used as a library, the way the seed's Basic Usage shows, against the Codegen and GitHub fakes
- * and an in-memory PGlite store.
+ * and an in-memory SQLite store (PGlite, which takes seconds to start on a busy machine, has its own tests).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodegenClient, type CodegenClientConfig } from '../../src/client.js';
-import { createSqlTaskStore, migrate } from '../../src/adapters/task-store/index.js';
-import { openPgliteClient } from '../../src/adapters/task-store/pglite.js';
+import {
+  createSqliteTaskStore,
+  migrateSqlite,
+  openSqliteDatabase,
+  SQLITE_MEMORY,
+} from '../../src/adapters/task-store/sqlite/index.js';
 import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
 import { startGitHubFake, type GitHubFake } from '../fakes/github-fake.js';
 
@@ -17,7 +21,7 @@ describe('CodegenClient as a library', () => {
   const clients: CodegenClient[] = [];
 
   const configFor = (extra: CodegenClientConfig = {}): CodegenClientConfig => ({
-    taskStore: { kind: 'pglite', pgliteDir: 'memory://' },
+    taskStore: { kind: 'sqlite', dataDir: 'memory://' },
     github: { token: github.token, repository: REPO, apiUrl: github.url, writeMinTimeMs: 0, notificationMinTimeMs: 0 },
     codegen: {
       apiKey: codegen.token,
@@ -195,16 +199,14 @@ describe('CodegenClient as a library', () => {
   });
 
   it('fails a malformed row already in the store with a validation error and goes on with the others', async () => {
-    const sql = await openPgliteClient('memory://');
-    await migrate(sql);
-    const store = createSqlTaskStore(sql);
+    const database = openSqliteDatabase(SQLITE_MEMORY);
+    migrateSqlite(database);
+    const store = createSqliteTaskStore(database);
     await store.addTasks([
       { id: 'bad-row', title: 'Malformed', description: 'Broken by hand.' },
       { id: 'good-row', title: 'Fine', description: 'A normal task.' },
     ]);
-    await sql.query(
-      `UPDATE codegen_pr.tasks SET type = 'no-such-type', labels = '"not-a-list"'::jsonb WHERE id = 'bad-row'`,
-    );
+    database.db.prepare(`UPDATE tasks SET type = 'no-such-type', labels = '"not-a-list"' WHERE id = 'bad-row'`).run();
     const client = new CodegenClient(configFor(), { store });
     clients.push(client);
     await client.initialize();
@@ -226,11 +228,11 @@ describe('CodegenClient as a library', () => {
     expect(bad?.lastError?.message).toMatch(/type/);
     expect(bad?.feedback?.[0]).toMatchObject({ source: 'codegen-pr', kind: 'suggestions' });
     await client.shutdown({ graceMs: 1_000 });
-    await sql.close();
+    await store.close();
   });
 
   it('runs as a dry run without credentials and says so', async () => {
-    const client = make({ taskStore: { kind: 'pglite', pgliteDir: 'memory://' } });
+    const client = make({ taskStore: { kind: 'sqlite', dataDir: 'memory://' } });
     await client.initialize();
     expect(client.dryRun).toBe(true);
     const result = await client.processTask({ id: 'dry-1', title: 'Dry task', description: 'Only a prompt.' });

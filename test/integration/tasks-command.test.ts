@@ -1,15 +1,21 @@
 /**
- * `codegen-pr tasks ...` against a real in-memory PGlite store: what a person types and reads.
+ * `codegen-pr tasks ...` against a real in-memory SQLite store (the embedded default, and quick to open on a
+ * loaded machine, where PGlite's start alone could outlast the hook's timeout): what a person types and reads.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { openPgliteTaskStore } from '../../src/adapters/task-store/index.js';
+import {
+  createSqliteTaskStore,
+  migrateSqlite,
+  openSqliteDatabase,
+  SQLITE_MEMORY,
+} from '../../src/adapters/task-store/sqlite/index.js';
 import { runTasksCommand } from '../../src/cli/tasks-command.js';
 import type { TaskStore } from '../../src/pipeline/ports.js';
 
-describe('tasks command (PGlite in memory)', () => {
+describe('tasks command (SQLite in memory)', () => {
   let store: TaskStore;
   let dir: string;
   let out: string[];
@@ -18,7 +24,9 @@ describe('tasks command (PGlite in memory)', () => {
     runTasksCommand(argv, { store, out: (line) => out.push(line), err: (line) => err.push(line) });
 
   beforeAll(async () => {
-    store = await openPgliteTaskStore({ dataDir: 'memory://' });
+    const database = openSqliteDatabase(SQLITE_MEMORY);
+    migrateSqlite(database);
+    store = createSqliteTaskStore(database);
     dir = await mkdtemp(path.join(tmpdir(), 'codegen-pr-tasks-'));
   });
   afterAll(async () => {
@@ -114,13 +122,13 @@ describe('tasks command (PGlite in memory)', () => {
 
   it('lists tasks as an aligned table, with a status filter and a limit', async () => {
     expect(await run('list')).toBe(0);
-    expect(out[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+ATTEMPTS\s+REPOSITORY\s+PR\s+UPDATED$/);
+    expect(out[0]).toMatch(/^ID\s+STATUS\s+PRIORITY\s+TYPE\s+ATTEMPTS\s+REPOSITORY\s+PR\s+UPDATED\s+TITLE$/);
     const statusColumn = out[0]!.indexOf('STATUS');
     const rows = out.slice(1);
     expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(['yaml-2', 'yaml-1', 'cli-1']);
     expect(rows.every((r) => r.slice(statusColumn).startsWith('pending'))).toBe(true);
     expect(rows[2]).toMatch(
-      /cli-1\s+pending\s+high\s+feature\s+0\/4\s+acme\/web\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/,
+      /cli-1\s+pending\s+high\s+feature\s+0\/4\s+acme\/web\s+-\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}Add dark mode$/,
     );
 
     out = [];
