@@ -78,6 +78,8 @@ export interface AppConfig {
   };
   health: { probeIntervalMs: number; maxProbeIntervalMs: number; probeTimeoutMs: number };
   reconcile: { intervalMs: number; maxPages: number };
+  retention: { days: number; ms: number; intervalMs: number; batchSize: number; maxBatches: number };
+  replicas: { reportIntervalMs: number };
   auth: { validateOnStartup: boolean; probeIntervalMs: number };
   promptGenerator: {
     templates: Record<'feature' | 'bugfix' | 'refactor' | 'documentation' | 'test' | 'default', string>;
