@@ -5,7 +5,7 @@
  * Everything answers JSON, errors included. /health and /openapi.json are open; every other route needs
  * `Authorization: Bearer <key>`.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { TaskStore } from '../pipeline/ports.js';
 import { requireBearer } from './auth.js';
@@ -26,6 +26,17 @@ export interface TaskApiDeps {
   maxBodyBytes?: number;
   /** How long /health waits for the store's ping, in ms. Default 5000. */
   healthTimeoutMs?: number;
+  /**
+   * Request metrics and the /metrics route (Node: metrics-task-api.ts). Absent in the Worker, which serves no
+   * /metrics (see metrics-task-api.ts for why).
+   */
+  metrics?: AppMetrics;
+}
+
+/** The part of the Task API's metrics the app uses (kept free of prom-client for the Worker). */
+export interface AppMetrics {
+  observe(method: string, route: string, status: number, seconds: number): void;
+  render(): Promise<{ contentType: string; body: string }>;
 }
 
 const SILENT: ApiLogger = { error() {}, warn() {}, info() {}, debug() {} };
@@ -39,6 +50,8 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
   app.use('*', async (c, next) => {
     const started = Date.now();
     await next();
+    // The matched route's pattern (bounded), not the path, which carries task ids.
+    deps.metrics?.observe(c.req.method, matchedRoute(c), c.res.status, (Date.now() - started) / 1000);
     // Route pattern, not the path: ids stay out of aggregated fields; the path is there for one-off debugging.
     logger.debug(
       {
@@ -73,12 +86,25 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
     }),
   );
   registerTaskRoutes(app, store);
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.get('/metrics', async (c) => {
+      const { contentType, body } = await metrics.render();
+      return c.body(body, 200, { 'content-type': contentType });
+    });
+  }
 
   app.notFound((c) =>
     c.json<ApiErrorBody>({ error: 'not-found', message: `no route ${c.req.method} ${c.req.path}` }, 404),
   );
   app.onError((err, c) => errorResponse(c, err, logger));
   return app;
+}
+
+/** The pattern of the route that answered ('unmatched' when none did), e.g. /tasks/:id. */
+function matchedRoute(c: Context): string {
+  const routes = c.req.matchedRoutes.filter((r) => r.method !== 'ALL' && r.path !== '*' && r.path !== '/*');
+  return routes[routes.length - 1]?.path ?? 'unmatched';
 }
 
 /** Ping the store, giving up after `timeoutMs` so a hung database makes /health answer 503, not hang. */
