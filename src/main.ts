@@ -130,6 +130,7 @@ async function runTaskApi(): Promise<number> {
     host: config.taskApi.host,
     logger,
     metrics: duties.metrics,
+    statusPage: { readOnlyKey: config.taskApi.statusReadOnlyKey, readOnly: config.taskApi.statusReadOnly },
   });
   handleShutdownSignals({
     logger,

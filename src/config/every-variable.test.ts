@@ -77,6 +77,8 @@ const SAMPLES: Record<string, { value: string; expected?: unknown; with?: Record
   RETENTION_BATCH_SIZE: { value: '100' },
   RETENTION_MAX_BATCHES: { value: '20' },
   REPLICA_REPORT_INTERVAL_MS: { value: '5000' },
+  STATUS_PAGE_READ_ONLY_KEY: { value: 'read-only-status-key-123' },
+  STATUS_PAGE_READ_ONLY: { value: 'true', expected: true },
   SHUTDOWN_GRACE_MS: { value: '45000' },
   SHUTDOWN_SIGNAL_WINDOW_MS: { value: '3000' },
   DRY_RUN: { value: 'true' },

@@ -133,7 +133,7 @@ export interface AppConfig {
   };
   breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number };
   server: { port: number; host: string; authToken: string };
-  taskApi: { port: number; host: string; apiKey: string };
+  taskApi: { port: number; host: string; apiKey: string; statusReadOnlyKey: string; statusReadOnly: boolean };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   worker: { name: string };
 }

@@ -716,6 +716,19 @@ export const schema = {
       env: 'TASK_API_KEY',
       sensitive: true,
     },
+    statusReadOnlyKey: {
+      doc: 'A second credential for the status page (/status on the Task API) that may look but not retry, cancel or pause: as bearer token or Basic password. Empty: none.',
+      format: 'secret',
+      default: '',
+      env: 'STATUS_PAGE_READ_ONLY_KEY',
+      sensitive: true,
+    },
+    statusReadOnly: {
+      doc: 'Make the status page read-only for every credential (no retry, cancel, pause or resume from it).',
+      format: 'strict-boolean',
+      default: false,
+      env: 'STATUS_PAGE_READ_ONLY',
+    },
   },
   log: {
     level: {

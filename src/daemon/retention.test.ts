@@ -22,6 +22,7 @@ function fakeOps(results: Array<PruneResult | Error>): { ops: StoreOperations; c
         return next;
       },
       queueSnapshot: unused,
+      listInFlight: unused,
       reportReplica: unused,
       listReplicas: unused,
       requestIntake: unused,

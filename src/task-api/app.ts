@@ -12,6 +12,7 @@ import { requireBearer } from './auth.js';
 import { errorResponse, type ApiErrorBody, type ApiLogger } from './http-errors.js';
 import { TASK_API_OPENAPI } from './openapi.js';
 import { registerTaskRoutes } from './routes.js';
+import { registerStatusPage } from './status-page/routes.js';
 
 export type { ApiLogger } from './http-errors.js';
 
@@ -31,6 +32,8 @@ export interface TaskApiDeps {
    * /metrics (see metrics-task-api.ts for why).
    */
   metrics?: AppMetrics;
+  /** The status page (/status): a read-only credential, or read-only for everyone. */
+  statusPage?: { readOnlyKey?: string; readOnly?: boolean };
 }
 
 /** The part of the Task API's metrics the app uses (kept free of prom-client for the Worker). */
@@ -77,7 +80,6 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
 
   app.get('/openapi.json', (c) => c.json(TASK_API_OPENAPI));
 
-  app.use('*', requireBearer(deps.apiKey));
   app.use(
     '*',
     bodyLimit({
@@ -85,14 +87,26 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
       onError: (c) => c.json<ApiErrorBody>({ error: 'payload-too-large', message: 'request body is too large' }, 413),
     }),
   );
+  // The status page has its own sign-in (bearer or Basic, full or read-only): registered before the bearer gate.
+  registerStatusPage(app, store, {
+    apiKey: deps.apiKey,
+    ...(deps.statusPage?.readOnlyKey ? { readOnlyKey: deps.statusPage.readOnlyKey } : {}),
+    ...(deps.statusPage?.readOnly ? { readOnly: true } : {}),
+  });
+
+  app.use('*', requireBearer(deps.apiKey));
   registerTaskRoutes(app, store);
   const metrics = deps.metrics;
-  if (metrics) {
-    app.get('/metrics', async (c) => {
-      const { contentType, body } = await metrics.render();
-      return c.body(body, 200, { 'content-type': contentType });
-    });
-  }
+  app.get('/metrics', async (c) => {
+    if (!metrics) {
+      return c.json<ApiErrorBody>(
+        { error: 'not-found', message: 'no /metrics here (the Worker keeps no registry)' },
+        404,
+      );
+    }
+    const { contentType, body } = await metrics.render();
+    return c.body(body, 200, { 'content-type': contentType });
+  });
 
   app.notFound((c) =>
     c.json<ApiErrorBody>({ error: 'not-found', message: `no route ${c.req.method} ${c.req.path}` }, 404),

@@ -17,6 +17,8 @@ export interface TaskApiServerOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** The status page's read-only credential, or read-only for everyone. */
+  statusPage?: { readOnlyKey?: string; readOnly?: boolean };
   /** The registry behind /metrics; default a new one reading the store's live queue at scrape time. */
   metrics?: TaskApiMetrics;
 }
@@ -39,7 +41,13 @@ export async function startTaskApiServer(options: TaskApiServerOptions): Promise
       ...(ops ? { ops } : {}),
       onError: (err) => logger.debug({ err }, 'could not read the queue for /metrics'),
     });
-  const app = createTaskApiApp({ store: options.store, apiKey: options.apiKey, logger, metrics });
+  const app = createTaskApiApp({
+    store: options.store,
+    apiKey: options.apiKey,
+    logger,
+    metrics,
+    ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+  });
   const server = createAdaptorServer({ fetch: app.fetch });
 
   await new Promise<void>((resolve, reject) => {

@@ -71,7 +71,24 @@ export interface OperatorAction {
   detail?: Record<string, unknown>;
 }
 
+/** A task some worker holds now, as the status page shows it. */
+export interface InFlightTask {
+  id: string;
+  title: string;
+  status: 'claimed' | 'awaiting_agent';
+  repository?: string;
+  /** The worker holding the lease. */
+  worker?: string;
+  agentRunUrl?: string;
+  /** Its last recorded change (a claim, a checkpoint, a heartbeat does not count). */
+  updatedAt: string;
+  leaseExpiresAt?: string;
+  attempts: number;
+}
+
 export interface StoreOperations {
+  /** Tasks claimed or awaiting their agent, longest without a change first (live rows only). */
+  listInFlight(limit: number, signal?: AbortSignal): Promise<InFlightTask[]>;
   queueSnapshot(signal?: AbortSignal): Promise<QueueSnapshot>;
   /** One bounded retention run, when this replica can take the retention lease. */
   pruneFinished(options: PruneOptions, signal?: AbortSignal): Promise<PruneResult>;
@@ -97,6 +114,32 @@ export function storeOperations(store: object): StoreOperations | undefined {
     ? (candidate as StoreOperations)
     : undefined;
 }
+
+/** A row of the in-flight query (both stores select the same columns). */
+export function toInFlight(row: Record<string, unknown>): InFlightTask {
+  const text = (v: unknown): string | undefined =>
+    v === null || v === undefined ? undefined : v instanceof Date ? v.toISOString() : String(v);
+  const task: InFlightTask = {
+    id: String(row.id),
+    title: String(row.title),
+    status: row.status === 'awaiting_agent' ? 'awaiting_agent' : 'claimed',
+    updatedAt: text(row.updated_at) ?? '',
+    attempts: Number(row.attempts ?? 0),
+  };
+  const repository = text(row.repository);
+  const worker = text(row.lease_owner);
+  const agentRunUrl = text(row.agent_run_url);
+  const leaseExpiresAt = text(row.lease_expires_at);
+  if (repository) task.repository = repository;
+  if (worker) task.worker = worker;
+  if (agentRunUrl) task.agentRunUrl = agentRunUrl;
+  if (leaseExpiresAt) task.leaseExpiresAt = leaseExpiresAt;
+  return task;
+}
+
+/** The columns and order of the in-flight query; `limit` is bound as the only parameter. */
+export const IN_FLIGHT_COLUMNS =
+  'id, title, status, repository, lease_owner, agent_run_url, updated_at, lease_expires_at, attempts';
 
 /** Every live status at 0, then the counts read. */
 export function liveCounts(rows: Array<{ status: string; n: number | string }>): Record<LiveStatus, number> {

@@ -12,8 +12,10 @@ import { throwIfAborted } from './sql-errors.js';
 import { statusList, type StoreContext } from './store-context.js';
 import {
   FINISHED_STATUSES,
+  IN_FLIGHT_COLUMNS,
   LIVE_STATUSES,
   liveCounts,
+  toInFlight,
   type OperatorAction,
   type ReplicaRecord,
   type StoreOperations,
@@ -109,6 +111,18 @@ export function createSqlOperations(c: StoreContext): StoreOperations {
   }
 
   return {
+    async listInFlight(limit, signal) {
+      throwIfAborted(signal);
+      checkCount(limit, 'limit', 1);
+      const result = await c.sql.query<Record<string, unknown>>(
+        `SELECT ${IN_FLIGHT_COLUMNS} FROM ${c.tasks}
+          WHERE status IN ('claimed','awaiting_agent') ORDER BY updated_at LIMIT $1::int`,
+        [Math.min(limit, 500)],
+        signal,
+      );
+      return result.rows.map(toInFlight);
+    },
+
     async queueSnapshot(signal) {
       throwIfAborted(signal);
       const result = await c.sql.query<{ status: string | null; n: number; ready_age: number; finished_age: number }>(

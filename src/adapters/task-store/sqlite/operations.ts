@@ -11,8 +11,10 @@ import { throwIfAborted } from '../sql-errors.js';
 import { statusList } from '../store-context.js';
 import {
   FINISHED_STATUSES,
+  IN_FLIGHT_COLUMNS,
   LIVE_STATUSES,
   liveCounts,
+  toInFlight,
   type OperatorAction,
   type ReplicaRecord,
   type StoreOperations,
@@ -67,6 +69,17 @@ const ageSeconds = (now: string, since: unknown): number =>
 export function createSqliteOperations(c: SqliteContext): StoreOperations {
   const { database } = c;
   return {
+    async listInFlight(limit, signal) {
+      throwIfAborted(signal);
+      checkCount(limit, 'limit', 1);
+      const rows = database
+        .statement(
+          `SELECT ${IN_FLIGHT_COLUMNS} FROM tasks WHERE status IN ('claimed','awaiting_agent') ORDER BY updated_at LIMIT ?`,
+        )
+        .all(Math.min(limit, 500)) as Raw[];
+      return rows.map(toInFlight);
+    },
+
     async queueSnapshot(signal) {
       throwIfAborted(signal);
       return database.read(() => {
