@@ -20,6 +20,8 @@ export interface Overview {
   counts?: Partial<Record<TaskStatus, number>>;
   inFlight: InFlightTask[];
   waiting: Task[];
+  /** Pending tasks, newest first: what waits for a worker. */
+  pending: Task[];
   failures: Array<{ category: string; tasks: Task[] }>;
   prsToday: Task[];
   replicas: ReplicaRecord[];
@@ -31,10 +33,11 @@ export const LIST_LIMIT = 100;
 
 export async function readOverview(store: TaskStore, now = Date.now()): Promise<Overview> {
   const ops = storeOperations(store);
-  const [snapshot, inFlight, waiting, failed, completed, replicas, actions] = await Promise.all([
+  const [snapshot, inFlight, waiting, pending, failed, completed, replicas, actions] = await Promise.all([
     ops?.queueSnapshot(),
     ops ? ops.listInFlight(LIST_LIMIT) : Promise.resolve([]),
     store.listTasks({ status: 'retry', limit: LIST_LIMIT }),
+    store.listTasks({ status: 'pending', limit: LIST_LIMIT }),
     store.listTasks({ status: 'failed', limit: LIST_LIMIT }),
     store.listTasks({ status: 'completed', limit: 200 }),
     ops ? ops.listReplicas(24 * 3_600_000) : Promise.resolve([]),
@@ -55,6 +58,7 @@ export async function readOverview(store: TaskStore, now = Date.now()): Promise<
     ...(snapshot ? { snapshot } : { counts: await store.countByStatus() }),
     inFlight,
     waiting: waiting.tasks,
+    pending: pending.tasks,
     failures: [...groups]
       .map(([category, tasks]) => ({ category, tasks }))
       .sort((a, b) => b.tasks.length - a.tasks.length),

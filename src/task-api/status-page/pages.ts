@@ -60,6 +60,20 @@ export function renderOverview(data: Overview, redactor: Redactor, canWrite: boo
     ),
   );
 
+  parts.push('<h2>Pending (newest first)</h2>');
+  parts.push(
+    table(
+      ['task', 'repository', 'priority', 'waiting since', ''],
+      data.pending.map((task) => [
+        taskLink(task.id, task.title),
+        t(task.repository ?? ''),
+        t(task.priority),
+        t(`${since(data.now, task.updatedAt)} ago`),
+        canWrite ? button(`/status/tasks/${encodeURIComponent(task.id)}/cancel`, 'Cancel') : '',
+      ]),
+    ),
+  );
+
   parts.push('<h2>Waiting to be tried again</h2>');
   parts.push(
     table(
