@@ -1,10 +1,10 @@
 /**
- * What a replica does for its operators when it holds the database (a SQL or SQLite store with operations):
- * retention (retention.ts) and its report for the status page (replica-report.ts). A replica that reaches the
- * store through the Task API or through an embedded store's owner has no operations: the process that holds
- * the database (the Task API, the owner) does this work instead.
+ * What a replica does for its operators: retention (retention.ts) when it holds the database (a SQL or SQLite
+ * store with operations), and its report for the status page (replica-report.ts), written to the database or
+ * sent to the Task API (PUT /replicas/{name}). A replica that reaches an embedded store through its owner
+ * does neither; the owner does.
  */
-import { storeOperations, type ReplicaState } from '../adapters/task-store/operations.js';
+import { storeOperations, type ReplicaState, type StoreOperations } from '../adapters/task-store/operations.js';
 import type { AppConfig } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -33,6 +33,14 @@ const REPORTED = [
   'lastPollAt',
 ] as const;
 
+/** A store that takes replica reports without offering every operation (the Task API over HTTP). */
+function replicaReporter(store: object): Pick<StoreOperations, 'reportReplica'> | undefined {
+  const candidate = store as Partial<StoreOperations>;
+  return typeof candidate.reportReplica === 'function'
+    ? (candidate as Pick<StoreOperations, 'reportReplica'>)
+    : undefined;
+}
+
 export function pickReport(status: Record<string, unknown>, version?: string): ReplicaState {
   const report: ReplicaState = {};
   for (const key of REPORTED) if (status[key] !== undefined) report[key] = status[key];
@@ -52,18 +60,21 @@ export function startOperatorDuties(deps: {
   version?: string;
 }): OperatorDuties {
   const ops = storeOperations(deps.store);
+  // The Task API over HTTP takes reports (PUT /replicas/{name}) but runs retention itself.
+  const reporter = ops ?? replicaReporter(deps.store);
   const maxAgeMs = retentionAgeMs(deps.config.retention);
-  deps.metrics.retentionMaxAge.set(maxAgeMs / 1000);
-  if (!ops) return { stop() {} };
-  const retention = startRetention({
-    ops,
-    settings: { ...deps.config.retention, maxAgeMs },
-    holder: deps.worker,
-    metrics: deps.metrics,
-    logger: deps.logger,
-  });
+  const retention = ops
+    ? startRetention({
+        ops,
+        settings: { ...deps.config.retention, maxAgeMs },
+        holder: deps.worker,
+        metrics: deps.metrics,
+        logger: deps.logger,
+      })
+    : undefined;
+  if (!reporter) return { stop: () => retention?.stop() };
   const reports = startReplicaReports({
-    ops,
+    ops: reporter,
     name: deps.worker,
     startedAt: new Date().toISOString(),
     intervalMs: deps.config.replicas.reportIntervalMs,
@@ -77,7 +88,7 @@ export function startOperatorDuties(deps: {
   });
   return {
     stop() {
-      retention.stop();
+      retention?.stop();
       reports.stop();
     },
   };

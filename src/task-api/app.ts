@@ -11,6 +11,7 @@ import type { TaskStore } from '../pipeline/ports.js';
 import { requireBearer } from './auth.js';
 import { errorResponse, type ApiErrorBody, type ApiLogger } from './http-errors.js';
 import { TASK_API_OPENAPI } from './openapi.js';
+import { registerReplicaRoutes } from './replica-routes.js';
 import { registerTaskRoutes } from './routes.js';
 import { registerStatusPage } from './status-page/routes.js';
 
@@ -96,6 +97,7 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
 
   app.use('*', requireBearer(deps.apiKey));
   registerTaskRoutes(app, store);
+  registerReplicaRoutes(app, store);
   const metrics = deps.metrics;
   app.get('/metrics', async (c) => {
     if (!metrics) {

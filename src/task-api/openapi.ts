@@ -185,6 +185,67 @@ export const TASK_API_OPENAPI = {
         responses: STATUS_ACTION_RESPONSES,
       },
     },
+    '/replicas/{name}': {
+      parameters: [
+        {
+          name: 'name',
+          in: 'path',
+          required: true,
+          description: "The replica's worker name.",
+          schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' },
+        },
+      ],
+      put: {
+        operationId: 'reportReplica',
+        tags: ['operators'],
+        description:
+          "A daemon's report of itself for the status page (intake, breakers, budgets), every REPLICA_REPORT_INTERVAL_MS. The answer carries any pause or resume asked for on the status page.",
+        summary: 'Report a replica.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['startedAt', 'report'],
+                properties: {
+                  startedAt: { type: 'string', format: 'date-time' },
+                  report: { type: 'object', description: 'At most 64 KiB of JSON.' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': ok('The replica as stored, with any intake request.', {
+            type: 'object',
+            required: ['replica'],
+            properties: {
+              replica: {
+                type: 'object',
+                required: ['name', 'reportedAt', 'report'],
+                properties: {
+                  name: { type: 'string' },
+                  reportedAt: { type: 'string', format: 'date-time' },
+                  startedAt: { type: 'string', format: 'date-time' },
+                  report: { type: 'object' },
+                  intakeRequest: {
+                    type: 'object',
+                    required: ['state', 'by', 'at'],
+                    properties: {
+                      state: { type: 'string', enum: ['paused', 'running'] },
+                      by: { type: 'string' },
+                      at: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            },
+          }),
+          ...errors(400, 404),
+        },
+      },
+    },
     '/stats': {
       get: {
         operationId: 'countByStatus',

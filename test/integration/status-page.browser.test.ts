@@ -58,7 +58,7 @@ if (skipWhy) console.warn(`status page browser test skipped: ${skipWhy}`);
     expect(response?.status()).toBe(200);
     // The title is shown as text: the markup in it did not become elements, the script did not run.
     await page.getByText(TITLE).waitFor();
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate('typeof globalThis.pwned')).toBe('undefined');
 
     await page.getByRole('link', { name: 'browser-1' }).click();
     await page.waitForURL(/\/status\/tasks\/browser-1$/);
