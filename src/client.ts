@@ -4,7 +4,7 @@
  * generator, feedback handler, pool and scheduler, and exposes initialize, processTask, processBatch,
  * retrieveTasks, getStatus, getMetrics, shutdown, plus start() for the polling loop.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { configuredSecrets, loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
 import { createRedactor, type Redactor } from './domain/redact.js';
 import { decideDryRun, defaultWorkerName, missingCredentials, stripStored, VERSION } from './client-support.js';
@@ -16,6 +16,8 @@ import { DaemonEvents, type DaemonEventMap, type DaemonEventName } from './daemo
 import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
 import { createPool, type Pool, type Slot } from './daemon/pool.js';
 import { createDependencyHealth, type DependencyHealth } from './daemon/health.js';
+import { createRunWatcher, type RunWatcher } from './daemon/run-watcher.js';
+import { createRedisRunBoard } from './daemon/run-watcher-board.js';
 import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
@@ -90,6 +92,12 @@ function withLibraryStoreDefaults(config: CodegenClientConfig, options: CodegenC
   };
 }
 
+/**
+ * Most pages of 100 runs one sweep of the run watcher reads (50,000 runs: far more than any pool runs at once);
+ * it stops as soon as every watched run was seen, and reads runs past this window one by one.
+ */
+const RUN_WATCH_MAX_PAGES = 500;
+
 export class CodegenClient {
   readonly config: AppConfig;
   readonly promptGenerator: PromptGenerator;
@@ -106,6 +114,7 @@ export class CodegenClient {
   private readonly parks: RepositoryParks;
   private readonly stats: () => ClientMetrics;
   private health?: DependencyHealth;
+  private runWatcher?: RunWatcher;
   private reconciler?: Reconciler;
   private storeKind: StoreKind | 'custom' = 'custom';
   private storeWhere = '';
@@ -246,6 +255,19 @@ export class CodegenClient {
         ...this.config.health,
       });
       if (remote.startupAuthError) await this.health.assess(remote.startupAuthError);
+      this.runWatcher = createRunWatcher({
+        agent: remote.agent,
+        health: this.health,
+        logger: this.logger,
+        interval: {
+          initialMs: this.config.codegen.pollInitialMs,
+          maxMs: this.config.codegen.pollMaxMs,
+          backoff: this.config.codegen.pollBackoff,
+        },
+        maxPages: RUN_WATCH_MAX_PAGES,
+        // Replicas sharing Redis share one watcher's reads: N replicas do not spend N times the read budget.
+        ...(this.config.rateLimits.redisUrl ? { board: this.runBoard() } : {}),
+      });
     } else {
       this.logger.warn(
         { missing: missingCredentials(this.config) },
@@ -436,6 +458,7 @@ export class CodegenClient {
       store: { kind: this.storeKind, where: this.storeWhere, depth: this.gauges?.depth() ?? {} },
       circuits: this.remote?.circuits() ?? {},
       rateBudgets: this.remote?.budgets() ?? {},
+      runWatcher: this.runWatcher ? { watching: this.runWatcher.watching(), ...this.runWatcher.stats() } : undefined,
       lastPollAt: this.scheduler?.lastPollAt(),
       metrics: this.getMetrics(),
       auth: { ...auth, ...(user?.id !== undefined ? { userId: user.id } : {}) },
@@ -488,6 +511,7 @@ export class CodegenClient {
     this.events.emit('shutdown', { graceful: idle });
     this.gauges?.stop();
     this.reconciler?.stop();
+    this.runWatcher?.stop();
     this.health?.stop();
     await this.remote?.close();
     if (!this.options.store) await this.store?.close();
@@ -500,6 +524,7 @@ export class CodegenClient {
     return pipelineDepsFrom(this.config, {
       store: this.requireStore(),
       agent: remote.agent,
+      runs: this.requireRunWatcher(),
       codeHost: remote.codeHost,
       prompts: this.promptGenerator,
       feedback: this.feedbackHandler,
@@ -528,6 +553,26 @@ export class CodegenClient {
       }
     }
     return advice.pollFactor;
+  }
+
+  /** The run board the replicas of this organization (and this Codegen URL) share through Redis. */
+  private runBoard() {
+    const { codegen } = this.config;
+    const where = createHash('sha256').update(codegen.apiUrl).digest('hex').slice(0, 12);
+    return createRedisRunBoard({
+      url: this.config.rateLimits.redisUrl,
+      namespace: `${codegen.orgId}:${where}`,
+      me: `${this.worker}:${randomBytes(4).toString('hex')}`,
+      // The lease outlives the longest pause between two sweeps of a leader that still waits on runs.
+      ttlMs: Math.max(30_000, 2 * codegen.pollMaxMs),
+      commandTimeoutMs: 2_000,
+    });
+  }
+
+  private requireRunWatcher(): RunWatcher {
+    if (!this.runWatcher)
+      throw new DaemonError('not initialized', { code: 'not-initialized', category: 'configuration' });
+    return this.runWatcher;
   }
 
   private requireHealth(): DependencyHealth {
