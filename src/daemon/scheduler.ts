@@ -49,11 +49,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let notBefore = 0;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
+  /** A wake() that came while the loop was not sleeping (claiming, say): the next sleep is skipped. */
+  let wakePending = false;
   let moreLikely = false;
   let lastPoll: string | undefined;
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
+      if (wakePending) {
+        wakePending = false;
+        resolve();
+        return;
+      }
       // Deliberately not unref'd: this timer is what keeps an idle daemon alive between polls.
       const timer = setTimeout(done, ms);
       function done(): void {
@@ -152,7 +159,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await loop;
     },
     wake() {
-      wakeUp?.();
+      // A task added while this loop is claiming was maybe not visible to that claim: look once more.
+      if (wakeUp) wakeUp();
+      else if (!stopped) wakePending = true;
     },
     get running() {
       return !stopped;

@@ -35,7 +35,10 @@ export function createTasksAddedSignal(logger: Logger): TasksAddedSignal & { emi
   };
 }
 
-/** `store` with addTasks reporting what it added to `emit` once it is committed. */
+/**
+ * `store` with addTasks reporting what it added to `emit` once it is committed, and retryTask the task it put
+ * back in the queue: both make a task claimable now.
+ */
 export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): TaskStore {
   return {
     ...store,
@@ -43,6 +46,11 @@ export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): T
       const added = await store.addTasks(tasks, actor, signal);
       emit(added);
       return added;
+    },
+    async retryTask(taskId, actor, signal) {
+      const task = await store.retryTask(taskId, actor, signal);
+      emit([task]);
+      return task;
     },
   };
 }
