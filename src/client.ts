@@ -18,6 +18,7 @@ import { createPool, type Pool, type Slot } from './daemon/pool.js';
 import { createDependencyHealth, type DependencyHealth } from './daemon/health.js';
 import { createRunWatcher, type RunWatcher } from './daemon/run-watcher.js';
 import { createRedisRunBoard } from './daemon/run-watcher-board.js';
+import { TASK_API_LIMITS } from './domain/task-limits.js';
 import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
@@ -315,6 +316,8 @@ export class CodegenClient {
       leaseMs: this.config.taskStore.leaseMs,
       pollFactor: () => this.applyIntakeAdvice(),
       maxLeaseExpiries: this.config.processing.maxLeaseExpiries,
+      // Through the Task API a claim long-polls (the server answers once a task arrives), up to a poll interval.
+      ...(this.storeKind === 'http' ? { claimWaitMs: this.claimWaitMs() } : {}),
       startTask: (claim, slot) => {
         this.startClaim(claim, slot).catch((err: unknown) =>
           this.logger.error({ err, taskId: claim.task.id }, 'task crashed'),
@@ -567,6 +570,12 @@ export class CodegenClient {
       ttlMs: Math.max(30_000, 2 * codegen.pollMaxMs),
       commandTimeoutMs: 2_000,
     });
+  }
+
+  /** A Task API long poll: within a poll interval, half the request timeout, and what the API accepts. */
+  private claimWaitMs(): number {
+    const { pollInterval } = this.config.processing;
+    return Math.min(pollInterval, Math.floor(this.config.cloudflareApi.timeout / 2), TASK_API_LIMITS.claimWaitMs.max);
   }
 
   private requireRunWatcher(): RunWatcher {

@@ -113,7 +113,7 @@ async function runTaskApi(): Promise<number> {
   }
   // The Task API serves PostgreSQL (DATABASE_URL) or the embedded store, never another Task API: a
   // CLOUDFLARE_API_URL set for daemons of the same deployment must not make it call itself.
-  const { store, kind, where } = await openTaskStore(
+  const { store, kind, where, signal } = await openTaskStore(
     { ...config, cloudflareApi: { ...config.cloudflareApi, baseUrl: '' } },
     { logger, role: 'task-api' },
   );
@@ -124,6 +124,7 @@ async function runTaskApi(): Promise<number> {
     port: config.taskApi.port,
     host: config.taskApi.host,
     logger,
+    tasksAdded: signal,
   });
   handleShutdownSignals({
     logger,

@@ -186,3 +186,37 @@ describe('push pickup', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('long-poll claims', () => {
+  it('claims again at once after a long poll the server held and that found nothing', async () => {
+    const seen: Array<number | undefined> = [];
+    let second!: () => void;
+    const claimedAgain = new Promise<void>((resolve) => (second = resolve));
+    const store = {
+      claimTasks: async (options: ClaimOptions) => {
+        seen.push(options.waitMs);
+        if (seen.length === 1) await new Promise((r) => setTimeout(r, 20)); // the server holds the request
+        if (seen.length === 2) second();
+        return [];
+      },
+    };
+    const scheduler = createScheduler({
+      store,
+      pool: createPool(2),
+      intake: createIntakeGate(),
+      worker: 'w',
+      batchSize: 10,
+      // Only the held long poll can explain a second claim before the test's own timeout.
+      pollIntervalMs: 3_600_000,
+      claimWaitMs: 20,
+      leaseMs: 1000,
+      startTask: () => undefined,
+      logger: silentLogger(),
+      source: 'test',
+    });
+    scheduler.start();
+    await claimedAgain;
+    await scheduler.stop();
+    expect(seen.slice(0, 2)).toEqual([20, 20]);
+  });
+});

@@ -11,7 +11,7 @@ import type { TaskStore } from '../pipeline/ports.js';
 import { requireBearer } from './auth.js';
 import { errorResponse, type ApiErrorBody, type ApiLogger } from './http-errors.js';
 import { TASK_API_OPENAPI } from './openapi.js';
-import { registerTaskRoutes } from './routes.js';
+import { registerTaskRoutes, type ClaimWakeups } from './routes.js';
 
 export type { ApiLogger } from './http-errors.js';
 
@@ -26,6 +26,11 @@ export interface TaskApiDeps {
   maxBodyBytes?: number;
   /** How long /health waits for the store's ping, in ms. Default 5000. */
   healthTimeoutMs?: number;
+  /**
+   * Told when a task may have become claimable (added, retried, released): a claim with `waitMs` waits on it.
+   * Without it (the Worker) a claim answers at once.
+   */
+  tasksAdded?: ClaimWakeups;
 }
 
 const SILENT: ApiLogger = { error() {}, warn() {}, info() {}, debug() {} };
@@ -72,7 +77,7 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
       onError: (c) => c.json<ApiErrorBody>({ error: 'payload-too-large', message: 'request body is too large' }, 413),
     }),
   );
-  registerTaskRoutes(app, store);
+  registerTaskRoutes(app, store, deps.tasksAdded);
 
   app.notFound((c) =>
     c.json<ApiErrorBody>({ error: 'not-found', message: `no route ${c.req.method} ${c.req.path}` }, 404),

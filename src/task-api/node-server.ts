@@ -7,6 +7,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
 import { createTaskApiApp } from './app.js';
+import type { ClaimWakeups } from './routes.js';
 
 export interface TaskApiServerOptions {
   store: TaskStore;
@@ -15,6 +16,8 @@ export interface TaskApiServerOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** Wakes claims that long-poll (`waitMs`): the store's tasks-added signal. */
+  tasksAdded?: ClaimWakeups;
 }
 
 /** A listening Task API server. */
@@ -28,7 +31,12 @@ export interface TaskApiServer {
 /** Start the Task API on `host:port`; resolves once it is listening, rejects when it cannot listen. */
 export async function startTaskApiServer(options: TaskApiServerOptions): Promise<TaskApiServer> {
   const logger = options.logger.child({ component: 'task-api' });
-  const app = createTaskApiApp({ store: options.store, apiKey: options.apiKey, logger });
+  const app = createTaskApiApp({
+    store: options.store,
+    apiKey: options.apiKey,
+    logger,
+    ...(options.tasksAdded ? { tasksAdded: options.tasksAdded } : {}),
+  });
   const server = createAdaptorServer({ fetch: app.fetch });
 
   await new Promise<void>((resolve, reject) => {
