@@ -36,8 +36,8 @@ export function createTasksAddedSignal(logger: Logger): TasksAddedSignal & { emi
 }
 
 /**
- * `store` with addTasks reporting what it added to `emit` once it is committed, and retryTask the task it put
- * back in the queue: both make a task claimable now.
+ * `store` with addTasks reporting what it added to `emit` once it is committed, and retryTask and releaseTask
+ * the task they put back in the queue: each makes a task claimable now.
  */
 export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): TaskStore {
   return {
@@ -51,6 +51,12 @@ export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): T
       const task = await store.retryTask(taskId, actor, signal);
       emit([task]);
       return task;
+    },
+    async releaseTask(taskId, token, signal) {
+      await store.releaseTask(taskId, token, signal);
+      // Rare (shutdown, an outage): one read to say which task came back is cheap.
+      const task = await store.getTask(taskId, signal).catch(() => undefined);
+      if (task) emit([task]);
     },
   };
 }
