@@ -55,7 +55,10 @@ export interface RunWatcherOptions {
    * is watched), growing by `backoff` while nothing changes, up to `maxMs`.
    */
   interval: { initialMs: number; maxMs: number; backoff: number };
-  /** Most pages of 100 runs one sweep reads; runs past them are read one by one. */
+  /**
+   * Most pages of 100 runs one sweep reads; runs past them are read one by one. A sweep reads at most twice the
+   * pages its watched runs would fill, plus one, within this.
+   */
   maxPages: number;
   /** Most single-run GETs one sweep spends on runs past the listed window (oldest looked at first). */
   singleReadsPerSweep?: number;
@@ -131,7 +134,10 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
    */
   async function readList(ids: Set<number>, oldest: number, seen: AgentRun[]): Promise<Set<number> | undefined> {
     const unseen = new Set(ids);
-    for (let page = 0; page < options.maxPages && unseen.size > 0; page += 1) {
+    // Twice the pages the watched runs would fill, and one more: a run much older than the rest (resumed after a
+    // restart, hours old in a busy organization) is cheaper read on its own than by paging back to it each sweep.
+    const pages = Math.min(options.maxPages, 2 * Math.ceil(ids.size / PAGE_SIZE) + 1);
+    for (let page = 0; page < pages && unseen.size > 0; page += 1) {
       if (health.isDown('codegen') || stopper.signal.aborted) return undefined;
       stats.listReads += 1;
       const result = await agent.listAgentRuns(

@@ -112,6 +112,19 @@ describe('run watcher', () => {
     expect(reads(`/agent/run/${oldest.id}`)).toBeGreaterThanOrEqual(1);
   });
 
+  it('reads a run much older than the rest on its own instead of paging back to it every sweep', async () => {
+    fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 3 }));
+    const [old] = await createRuns(1);
+    // 450 newer runs that nobody here waits on: the old run is on the fifth page.
+    await createRuns(450);
+    const w = watch({ singleReadsPerSweep: 1 });
+    expect((await waitForEnd(w, old as AgentRun))?.status).toBe('COMPLETE');
+    // One watched run: at most three pages a sweep (0, 100, 200), then the single-run GET.
+    const skips = new Set(fake.requests.filter((r) => r.path.endsWith('/agent/runs')).map((r) => r.query.skip));
+    expect([...skips].sort()).toEqual(['0', '100', '200']);
+    expect(reads(`/agent/run/${old?.id}`)).toBeGreaterThanOrEqual(1);
+  });
+
   it('reads nothing while Codegen is declared down, and goes on when it is back', async () => {
     fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 0 }));
     const [run] = await createRuns(1);
