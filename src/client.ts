@@ -4,7 +4,7 @@
  * generator, feedback handler, pool and scheduler, and exposes initialize, processTask, processBatch,
  * retrieveTasks, getStatus, getMetrics, shutdown, plus start() for the polling loop.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { configuredSecrets, loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
 import { createRedactor, type Redactor } from './domain/redact.js';
 import { decideDryRun, defaultWorkerName, missingCredentials, stripStored, VERSION } from './client-support.js';
@@ -16,6 +16,9 @@ import { DaemonEvents, type DaemonEventMap, type DaemonEventName } from './daemo
 import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
 import { createPool, type Pool, type Slot } from './daemon/pool.js';
 import { createDependencyHealth, type DependencyHealth } from './daemon/health.js';
+import { createRunWatcher, type RunWatcher } from './daemon/run-watcher.js';
+import { createRedisRunBoard } from './daemon/run-watcher-board.js';
+import { TASK_API_LIMITS } from './domain/task-limits.js';
 import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
@@ -92,6 +95,12 @@ function withLibraryStoreDefaults(config: CodegenClientConfig, options: CodegenC
   };
 }
 
+/**
+ * Most pages of 100 runs one sweep of the run watcher reads (50,000 runs: far more than any pool runs at once);
+ * it stops as soon as every watched run was seen, and reads runs past this window one by one.
+ */
+const RUN_WATCH_MAX_PAGES = 500;
+
 export class CodegenClient {
   readonly config: AppConfig;
   readonly promptGenerator: PromptGenerator;
@@ -108,6 +117,7 @@ export class CodegenClient {
   private readonly parks: RepositoryParks;
   private readonly stats: () => ClientMetrics;
   private health?: DependencyHealth;
+  private runWatcher?: RunWatcher;
   private reconciler?: Reconciler;
   private storeKind: StoreKind | 'custom' = 'custom';
   private storeWhere = '';
@@ -250,6 +260,19 @@ export class CodegenClient {
         ...this.config.health,
       });
       if (remote.startupAuthError) await this.health.assess(remote.startupAuthError);
+      this.runWatcher = createRunWatcher({
+        agent: remote.agent,
+        health: this.health,
+        logger: this.logger,
+        interval: {
+          initialMs: this.config.codegen.pollInitialMs,
+          maxMs: this.config.codegen.pollMaxMs,
+          backoff: this.config.codegen.pollBackoff,
+        },
+        maxPages: RUN_WATCH_MAX_PAGES,
+        // Replicas sharing Redis share one watcher's reads: N replicas do not spend N times the read budget.
+        ...(this.config.rateLimits.redisUrl ? { board: this.runBoard() } : {}),
+      });
     } else {
       this.logger.warn(
         { missing: missingCredentials(this.config) },
@@ -324,6 +347,8 @@ export class CodegenClient {
       leaseMs: this.config.taskStore.leaseMs,
       pollFactor: () => this.applyIntakeAdvice(),
       maxLeaseExpiries: this.config.processing.maxLeaseExpiries,
+      // Through the Task API a claim long-polls (the server answers once a task arrives), up to a poll interval.
+      ...(this.storeKind === 'http' ? { claimWaitMs: this.claimWaitMs() } : {}),
       startTask: (claim, slot) => {
         this.startClaim(claim, slot).catch((err: unknown) =>
           this.logger.error({ err, taskId: claim.task.id }, 'task crashed'),
@@ -471,6 +496,7 @@ export class CodegenClient {
       store: { kind: this.storeKind, where: this.storeWhere, depth: this.gauges?.depth() ?? {} },
       circuits: this.remote?.circuits() ?? {},
       rateBudgets: this.remote?.budgets() ?? {},
+      runWatcher: this.runWatcher ? { watching: this.runWatcher.watching(), ...this.runWatcher.stats() } : undefined,
       lastPollAt: this.scheduler?.lastPollAt(),
       metrics: this.getMetrics(),
       auth: { ...auth, ...(user?.id !== undefined ? { userId: user.id } : {}) },
@@ -525,6 +551,7 @@ export class CodegenClient {
     this.gauges?.stop();
     this.duties?.stop();
     this.reconciler?.stop();
+    this.runWatcher?.stop();
     this.health?.stop();
     await this.remote?.close();
     if (!this.options.store) await this.store?.close();
@@ -537,6 +564,7 @@ export class CodegenClient {
     return pipelineDepsFrom(this.config, {
       store: this.requireStore(),
       agent: remote.agent,
+      runs: this.requireRunWatcher(),
       codeHost: remote.codeHost,
       prompts: this.promptGenerator,
       feedback: this.feedbackHandler,
@@ -565,6 +593,32 @@ export class CodegenClient {
       }
     }
     return advice.pollFactor;
+  }
+
+  /** The run board the replicas of this organization (and this Codegen URL) share through Redis. */
+  private runBoard() {
+    const { codegen } = this.config;
+    const where = createHash('sha256').update(codegen.apiUrl).digest('hex').slice(0, 12);
+    return createRedisRunBoard({
+      url: this.config.rateLimits.redisUrl,
+      namespace: `${codegen.orgId}:${where}`,
+      me: `${this.worker}:${randomBytes(4).toString('hex')}`,
+      // The lease outlives the longest pause between two sweeps of a leader that still waits on runs.
+      ttlMs: Math.max(30_000, 2 * codegen.pollMaxMs),
+      commandTimeoutMs: 2_000,
+    });
+  }
+
+  /** A Task API long poll: within a poll interval, half the request timeout, and what the API accepts. */
+  private claimWaitMs(): number {
+    const { pollInterval } = this.config.processing;
+    return Math.min(pollInterval, Math.floor(this.config.cloudflareApi.timeout / 2), TASK_API_LIMITS.claimWaitMs.max);
+  }
+
+  private requireRunWatcher(): RunWatcher {
+    if (!this.runWatcher)
+      throw new DaemonError('not initialized', { code: 'not-initialized', category: 'configuration' });
+    return this.runWatcher;
   }
 
   private requireHealth(): DependencyHealth {

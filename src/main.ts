@@ -174,7 +174,7 @@ async function runTaskApi(): Promise<number> {
   }
   // The Task API serves PostgreSQL (DATABASE_URL) or the embedded store, never another Task API: a
   // CLOUDFLARE_API_URL set for daemons of the same deployment must not make it call itself.
-  const { store, kind, where } = await openTaskStore(
+  const { store, kind, where, signal } = await openTaskStore(
     { ...config, cloudflareApi: { ...config.cloudflareApi, baseUrl: '' } },
     { logger, role: 'task-api' },
   );
@@ -192,6 +192,7 @@ async function runTaskApi(): Promise<number> {
     logger,
     metrics: duties.metrics,
     statusPage: { readOnlyKey: config.taskApi.statusReadOnlyKey, readOnly: config.taskApi.statusReadOnly },
+    tasksAdded: signal,
   });
   handleShutdownSignals({
     logger,

@@ -17,6 +17,7 @@ import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
 import type { Guard } from '../resilience/types.js';
 import type { OwnerRole, TasksAddedSignal } from './owner/index.js';
+import type { TaskNudges } from './task-store/pg-nudges.js';
 
 export type StoreKind = 'http' | 'postgres' | 'sqlite' | 'pglite';
 
@@ -78,7 +79,29 @@ async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreD
   const { createTasksAddedSignal, emittingAdds } = await import('./owner/signals.js');
   const signal = createTasksAddedSignal(deps.logger);
   const opened = await openShared(config, kind, deps);
-  return { ...opened, store: emittingAdds(opened.store, signal.emit), signal };
+  const store = emittingAdds(opened.store, signal.emit);
+  if (kind !== 'postgres') return { ...opened, store, signal };
+  // PostgreSQL: adds, retries and releases by any process wake every daemon's scheduler (LISTEN/NOTIFY).
+  const { createPgTaskNudges } = await import('./task-store/pg-nudges.js');
+  const nudges = createPgTaskNudges({
+    connectionString: config.taskStore.databaseUrl,
+    schema: config.taskStore.schema,
+    logger: deps.logger,
+  });
+  return {
+    ...opened,
+    store: nudgingStore(store, nudges),
+    signal: {
+      onTasksAdded(listener) {
+        const local = signal.onTasksAdded(listener);
+        const remote = nudges.onNudge(() => listener([]));
+        return () => {
+          local();
+          remote();
+        };
+      },
+    },
+  };
 }
 
 async function openShared(config: StoreConfig, kind: 'http' | 'postgres', deps: OpenStoreDeps) {
@@ -169,4 +192,29 @@ function safeDatabaseLocation(connectionString: string): string {
   } catch {
     return 'postgresql';
   }
+}
+
+/** `store` nudging every listening daemon after each write that may make a task claimable now. */
+function nudgingStore(store: TaskStore, nudges: TaskNudges): TaskStore {
+  return {
+    ...store,
+    async addTasks(tasks, actor, signal) {
+      const added = await store.addTasks(tasks, actor, signal);
+      if (added.length > 0) await nudges.nudge();
+      return added;
+    },
+    async retryTask(taskId, actor, signal) {
+      const task = await store.retryTask(taskId, actor, signal);
+      await nudges.nudge();
+      return task;
+    },
+    async releaseTask(taskId, token, signal) {
+      await store.releaseTask(taskId, token, signal);
+      await nudges.nudge();
+    },
+    async close() {
+      await nudges.close();
+      await store.close();
+    },
+  };
 }

@@ -176,19 +176,19 @@ export const schema = {
       env: 'CODEGEN_TIMEOUT_MS',
     },
     pollInitialMs: {
-      doc: 'First wait between polls of an agent run, in ms; it grows by pollBackoff up to pollMaxMs.',
+      doc: "Wait between two reads of the watched agent runs' states (one run watcher per process reads them for every waiting task from the run list), in ms, while runs change; it grows by pollBackoff while none changes, up to pollMaxMs.",
       format: 'timer-ms',
       default: 5_000,
       env: 'CODEGEN_POLL_INITIAL_MS',
     },
     pollMaxMs: {
-      doc: 'Longest wait between polls of an agent run, in ms.',
+      doc: "Longest wait between two reads of the watched agent runs' states, in ms.",
       format: 'timer-ms',
       default: 60_000,
       env: 'CODEGEN_POLL_MAX_MS',
     },
     pollBackoff: {
-      doc: 'Growth factor of the poll interval.',
+      doc: 'Growth factor of the wait between reads of the watched runs while none changes.',
       format: 'growth-factor',
       default: 1.5,
       env: 'CODEGEN_POLL_BACKOFF',

@@ -151,3 +151,72 @@ describe('createScheduler', () => {
     expect(started).toEqual(['t0']);
   });
 });
+
+describe('push pickup', () => {
+  it('a wake-up that comes while a claim is under way is not lost: the loop claims again instead of sleeping', async () => {
+    let calls = 0;
+    let scheduler: ReturnType<typeof createScheduler> | undefined = undefined;
+    let second!: () => void;
+    const claimedAgain = new Promise<void>((resolve) => (second = resolve));
+    const store = {
+      claimTasks: async () => {
+        calls += 1;
+        // A task is added (and its nudge arrives) while the first claim is still in flight.
+        if (calls === 1) scheduler?.wake();
+        if (calls === 2) second();
+        return [];
+      },
+    };
+    scheduler = createScheduler({
+      store,
+      pool: createPool(2),
+      intake: createIntakeGate(),
+      worker: 'w',
+      batchSize: 10,
+      // Only the wake-up can explain a second claim before the test's own timeout.
+      pollIntervalMs: 3_600_000,
+      leaseMs: 1000,
+      startTask: () => undefined,
+      logger: silentLogger(),
+      source: 'test',
+    });
+    scheduler.start();
+    await claimedAgain;
+    await scheduler.stop();
+    expect(calls).toBe(2);
+  });
+});
+
+describe('long-poll claims', () => {
+  it('claims again at once after a long poll the server held and that found nothing', async () => {
+    const seen: Array<number | undefined> = [];
+    let second!: () => void;
+    const claimedAgain = new Promise<void>((resolve) => (second = resolve));
+    const store = {
+      claimTasks: async (options: ClaimOptions) => {
+        seen.push(options.waitMs);
+        if (seen.length === 1) await new Promise((r) => setTimeout(r, 20)); // the server holds the request
+        if (seen.length === 2) second();
+        return [];
+      },
+    };
+    const scheduler = createScheduler({
+      store,
+      pool: createPool(2),
+      intake: createIntakeGate(),
+      worker: 'w',
+      batchSize: 10,
+      // Only the held long poll can explain a second claim before the test's own timeout.
+      pollIntervalMs: 3_600_000,
+      claimWaitMs: 20,
+      leaseMs: 1000,
+      startTask: () => undefined,
+      logger: silentLogger(),
+      source: 'test',
+    });
+    scheduler.start();
+    await claimedAgain;
+    await scheduler.stop();
+    expect(seen.slice(0, 2)).toEqual([20, 20]);
+  });
+});

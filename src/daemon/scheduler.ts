@@ -20,6 +20,12 @@ export interface SchedulerDeps {
   leaseMs: number;
   /** ClaimOptions.maxLeaseExpiries. */
   maxLeaseExpiries?: number;
+  /**
+   * Long poll (Task API): an empty claim waits this long on the server for a task to arrive. While the server
+   * really waits, the loop claims again at once instead of sleeping; a server that answers at once (it cannot
+   * wait) leaves the loop polling as usual.
+   */
+  claimWaitMs?: number;
   /** Multiplier of the poll interval (the feedback handler slows intake while the error rate is high). */
   pollFactor?: () => number;
   /** Starts processing one claimed task in the pool slot reserved for it. */
@@ -49,11 +55,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let notBefore = 0;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
+  /** A wake() that came while the loop was not sleeping (claiming, say): the next sleep is skipped. */
+  let wakePending = false;
   let moreLikely = false;
   let lastPoll: string | undefined;
+  /** The last claim was a long poll the server held for most of its wait, and it found nothing. */
+  let heldEmpty = false;
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
+      if (wakePending) {
+        wakePending = false;
+        resolve();
+        return;
+      }
       // Deliberately not unref'd: this timer is what keeps an idle daemon alive between polls.
       const timer = setTimeout(done, ms);
       function done(): void {
@@ -70,6 +85,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   async function pollOnce(): Promise<void> {
     // Slots first, then claims: every task claimed has a slot to run in.
+    heldEmpty = false;
     const slots = pool.reserve(deps.batchSize);
     if (slots.length === 0) {
       moreLikely = true;
@@ -86,6 +102,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           limit,
           leaseMs: deps.leaseMs,
           ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
+          ...(deps.claimWaitMs ? { waitMs: deps.claimWaitMs } : {}),
         },
         stopper.signal,
       );
@@ -100,6 +117,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return;
     }
     moreLikely = claims.length === limit;
+    heldEmpty = claims.length === 0 && !!deps.claimWaitMs && Date.now() - claimedAt >= deps.claimWaitMs / 2;
     if (claims.length > 0) {
       deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);
       logger.debug({ claimed: claims.length, limit }, 'claimed tasks');
@@ -134,6 +152,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (stopped) break;
       // Claimed a full batch and still have room: look again at once rather than after a whole interval.
       if (moreLikely && pool.free() > 0) continue;
+      // A long poll the server held and that found nothing: the next one starts at once.
+      if (heldEmpty && !stopped) continue;
       await sleep(interval);
     }
   }
@@ -152,7 +172,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await loop;
     },
     wake() {
-      wakeUp?.();
+      // A task added while this loop is claiming was maybe not visible to that claim: look once more.
+      if (wakeUp) wakeUp();
+      else if (!stopped) wakePending = true;
     },
     get running() {
       return !stopped;

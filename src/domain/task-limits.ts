@@ -36,6 +36,8 @@ export const TASK_API_LIMITS = {
   claim: { min: 1, max: 100 },
   /** `leaseMs` of a claim or heartbeat (TASK_LEASE_MS). */
   leaseMs: { min: 1_000, max: 3_600_000 },
+  /** A claim's `waitMs`: how long an empty claim may wait for a task to be added (long poll), in ms. */
+  claimWaitMs: { min: 0, max: 20_000 },
   /** A claim's `maxLeaseExpiries`: fail a task whose worker was lost this many times instead of claiming it. */
   leaseExpiries: { min: 1, max: 1_000 },
   /** Tasks in one POST /tasks batch. */

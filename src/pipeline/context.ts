@@ -6,6 +6,7 @@ import type { ClaimedTask, Task, TaskError } from '../domain/task.js';
 import type { DaemonEvents } from '../daemon/events.js';
 import type { IntakeGate } from '../daemon/intake.js';
 import type { DependencyHealth } from '../daemon/health.js';
+import type { RunWatch } from '../daemon/run-watcher.js';
 import type { RepositoryParks } from '../daemon/parking.js';
 import type { Redactor } from '../domain/redact.js';
 import type { Logger } from '../observability/logger.js';
@@ -46,11 +47,8 @@ export interface FeedbackPort {
   };
 }
 
-/** How the pipeline waits on an agent run. */
+/** How the pipeline waits on an agent run (how often the run watcher reads is its own configuration). */
 export interface WaitPolicy {
-  initialMs: number;
-  maxMs: number;
-  backoff: number;
   paused: 'wait' | 'resume' | 'fail';
   /** Longest a probe of a failing dependency may take before the failure is taken as an outage, in ms. */
   probeTimeoutMs: number;
@@ -59,6 +57,8 @@ export interface WaitPolicy {
 export interface PipelineDeps {
   store: TaskStore;
   agent: AgentApi;
+  /** The process's run watcher: how a task learns that its agent run changed state. */
+  runs: RunWatch;
   codeHost: CodeHost;
   prompts: PromptRenderer;
   feedback: FeedbackPort;

@@ -12,6 +12,7 @@ export type PipelineParts = Pick<
   PipelineDeps,
   | 'store'
   | 'agent'
+  | 'runs'
   | 'codeHost'
   | 'prompts'
   | 'feedback'
@@ -47,9 +48,6 @@ export function pipelineDepsFrom(config: AppConfig, parts: PipelineParts): Pipel
     branchFor,
     taskUrlFor: (taskId) => taskUrl(config, taskId),
     wait: {
-      initialMs: config.codegen.pollInitialMs,
-      maxMs: config.codegen.pollMaxMs,
-      backoff: config.codegen.pollBackoff,
       paused: config.codegen.pausedPolicy,
       probeTimeoutMs: config.health.probeTimeoutMs,
     },

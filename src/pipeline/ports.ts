@@ -32,6 +32,12 @@ export interface ClaimOptions {
    * again: it may be what takes its workers down. Default 10.
    */
   maxLeaseExpiries?: number;
+  /**
+   * Long poll: when nothing is claimable, wait up to this long (ms) for a task to be added, retried or released,
+   * then claim once more. Only the Task API honours it (a server with a wake-up source); other stores answer at
+   * once, and the scheduler's poll is the backstop either way.
+   */
+  waitMs?: number;
 }
 
 export interface FailureReport {

@@ -7,6 +7,7 @@ import { silentLogger } from '../observability/logger.js';
 import { FeedbackHandler } from '../feedback/index.js';
 import { PromptGenerator } from '../prompt/index.js';
 import { createRepositoryParks } from '../daemon/parking.js';
+import { createRunWatcher } from '../daemon/run-watcher.js';
 import {
   agentRun,
   claimOf,
@@ -23,6 +24,19 @@ import { runTask, ShutdownAbort } from './run-task.js';
 
 const config = loadConfig({ env: {}, dotenvPath: false, configDir: '/nonexistent' });
 
+/**
+ * The process's run watcher over the scripted agent. The listing it reads is empty (every run is past the listed
+ * window), so it reads the run with getAgentRun, which plays the script.
+ */
+function watcherOf(agent: ScriptedAgent, health: FakeHealth, everyMs = 1) {
+  const interval = { initialMs: everyMs, maxMs: everyMs * 2, backoff: 2 };
+  const reader = {
+    listAgentRuns: async () => ({ items: [], total: 0 }),
+    getAgentRun: (id: number) => agent.getAgentRun(id),
+  };
+  return createRunWatcher({ agent: reader, health, logger: silentLogger(), interval, maxPages: 1 });
+}
+
 function depsFor(store: RecordingStore, agent: ScriptedAgent, codeHost = new RecordingCodeHost()) {
   const events = new DaemonEvents();
   const intake = createIntakeGate();
@@ -30,6 +44,7 @@ function depsFor(store: RecordingStore, agent: ScriptedAgent, codeHost = new Rec
   const deps: PipelineDeps = {
     store: store as unknown as TaskStore,
     agent,
+    runs: watcherOf(agent, health),
     codeHost,
     prompts: new PromptGenerator(config.promptGenerator, {
       branchPrefix: 'codegen/task-',
@@ -49,7 +64,7 @@ function depsFor(store: RecordingStore, agent: ScriptedAgent, codeHost = new Rec
     policyFor: (repo) => policyForRepository(config, repo),
     branchFor: (id) => `codegen/task-${id}`,
     taskUrlFor: (id) => `https://tasks.example/tasks/${id}`,
-    wait: { initialMs: 1, maxMs: 2, backoff: 2, paused: 'resume', probeTimeoutMs: 1_000 },
+    wait: { paused: 'resume', probeTimeoutMs: 1_000 },
     leaseMs: 60_000,
     taskDeadlineMs: 3_600_000,
     stepTimeoutMs: 60_000,
@@ -229,8 +244,8 @@ describe('runTask', () => {
     const task = makeTask();
     const store = new RecordingStore(task);
     const agent = new ScriptedAgent([agentRun({ status: 'RUNNING' })]);
-    const { deps } = depsFor(store, agent);
-    deps.wait = { ...deps.wait, initialMs: 60_000, maxMs: 60_000 };
+    const { deps, health } = depsFor(store, agent);
+    deps.runs = watcherOf(agent, health, 60_000);
     const controller = new AbortController();
     const running = runTask(claimOf(task), deps, controller.signal);
     await new Promise((r) => setTimeout(r, 20));
@@ -381,7 +396,7 @@ describe('runTask', () => {
     const agent = new ScriptedAgent([done]);
     const codeHost = new RecordingCodeHost();
     codeHost.outcome = { kind: 'no-changes', note: 'no branch was pushed' };
-    const { deps } = depsFor(store, agent, codeHost);
+    const { deps, health } = depsFor(store, agent, codeHost);
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
     expect(outcome.kind).toBe('retry-scheduled');
     expect(store.calls.find((c) => c.method === 'failTask')?.args[0]).toMatchObject({
@@ -393,7 +408,7 @@ describe('runTask', () => {
     const agent2 = new ScriptedAgent([agentRun({ id: 102 }), done]);
     await runTask(
       claimOf(again.task),
-      { ...deps, store: again as unknown as TaskStore, agent: agent2 },
+      { ...deps, store: again as unknown as TaskStore, agent: agent2, runs: watcherOf(agent2, health) },
       new AbortController().signal,
     );
     expect(agent2.methods()).toContain('createAgentRun');
@@ -408,9 +423,9 @@ describe('runTask', () => {
     store.heartbeat = () => new Promise<never>(() => {});
     const agent = new ScriptedAgent([agentRun({ status: 'RUNNING' })]);
     const codeHost = new RecordingCodeHost();
-    const { deps, events } = depsFor(store, agent, codeHost);
+    const { deps, events, health } = depsFor(store, agent, codeHost);
     deps.leaseMs = 300;
-    deps.wait = { ...deps.wait, initialMs: 5, maxMs: 5 };
+    deps.runs = watcherOf(agent, health, 5);
     let pollsAtLoss = -1;
     events.on('lease_lost', () => (pollsAtLoss = agent.methods().length));
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);

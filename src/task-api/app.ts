@@ -12,7 +12,7 @@ import { requireBearer } from './auth.js';
 import { errorResponse, type ApiErrorBody, type ApiLogger } from './http-errors.js';
 import { TASK_API_OPENAPI } from './openapi.js';
 import { registerReplicaRoutes } from './replica-routes.js';
-import { registerTaskRoutes } from './routes.js';
+import { registerTaskRoutes, type ClaimWakeups } from './routes.js';
 import { registerStatusPage } from './status-page/routes.js';
 
 export type { ApiLogger } from './http-errors.js';
@@ -35,6 +35,11 @@ export interface TaskApiDeps {
   metrics?: AppMetrics;
   /** The status page (/status): a read-only credential, or read-only for everyone. */
   statusPage?: { readOnlyKey?: string; readOnly?: boolean };
+  /**
+   * Told when a task may have become claimable (added, retried, released): a claim with `waitMs` waits on it.
+   * Without it (the Worker) a claim answers at once.
+   */
+  tasksAdded?: ClaimWakeups;
 }
 
 /** The part of the Task API's metrics the app uses (kept free of prom-client for the Worker). */
@@ -96,7 +101,7 @@ export function createTaskApiApp(deps: TaskApiDeps): Hono {
   });
 
   app.use('*', requireBearer(deps.apiKey));
-  registerTaskRoutes(app, store);
+  registerTaskRoutes(app, store, deps.tasksAdded);
   registerReplicaRoutes(app, store);
   const metrics = deps.metrics;
   app.get('/metrics', async (c) => {

@@ -9,6 +9,7 @@ import type { TaskStore } from '../pipeline/ports.js';
 import { storeOperations } from '../adapters/task-store/operations.js';
 import { createTaskApiMetrics, type TaskApiMetrics } from '../observability/metrics-task-api.js';
 import { createTaskApiApp } from './app.js';
+import type { ClaimWakeups } from './routes.js';
 
 export interface TaskApiServerOptions {
   store: TaskStore;
@@ -21,6 +22,8 @@ export interface TaskApiServerOptions {
   statusPage?: { readOnlyKey?: string; readOnly?: boolean };
   /** The registry behind /metrics; default a new one reading the store's live queue at scrape time. */
   metrics?: TaskApiMetrics;
+  /** Wakes claims that long-poll (`waitMs`): the store's tasks-added signal. */
+  tasksAdded?: ClaimWakeups;
 }
 
 /** A listening Task API server. */
@@ -47,6 +50,7 @@ export async function startTaskApiServer(options: TaskApiServerOptions): Promise
     logger,
     metrics,
     ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+    ...(options.tasksAdded ? { tasksAdded: options.tasksAdded } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch });
 

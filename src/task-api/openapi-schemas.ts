@@ -207,6 +207,13 @@ export const REQUEST_BODIES: Record<string, unknown> = {
         maximum: LIMITS.leaseExpiries.max,
         description: 'Fail instead of claiming a task whose worker was lost this many times. Default 10.',
       },
+      waitMs: {
+        type: 'integer',
+        minimum: LIMITS.claimWaitMs.min,
+        maximum: LIMITS.claimWaitMs.max,
+        description:
+          'Long poll: when no task is claimable, wait up to this many ms for one to be added, retried or released, then claim once more. A server without a wake-up source (the Worker) answers at once. Default 0.',
+      },
     },
     ['worker', 'limit', 'leaseMs'],
   ),

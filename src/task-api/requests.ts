@@ -15,6 +15,7 @@ export const LIMITS = {
   claim: TASK_API_LIMITS.claim,
   leaseMs: TASK_API_LIMITS.leaseMs,
   leaseExpiries: TASK_API_LIMITS.leaseExpiries,
+  claimWaitMs: TASK_API_LIMITS.claimWaitMs,
   batch: TASK_API_LIMITS.batch,
   text: TASK_API_LIMITS.nameMax,
 } as const;
@@ -82,13 +83,15 @@ export function parseCreateEnvelope(body: unknown): Checked<{ items: unknown[]; 
 export function parseClaim(body: unknown): Checked<ClaimOptions> {
   const reader = readBody(body);
   if (Array.isArray(reader)) return failed(reader);
-  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds', 'maxLeaseExpiries']);
+  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds', 'maxLeaseExpiries', 'waitMs']);
   const worker = reader.string('worker', { ...NAME, required: true });
   const limit = reader.integer('limit', { ...LIMITS.claim, required: true });
   const leaseMs = reader.integer('leaseMs', { ...LIMITS.leaseMs, required: true });
   const options: ClaimOptions = { worker: worker ?? '', limit: limit ?? 0, leaseMs: leaseMs ?? 0 };
   const maxLeaseExpiries = reader.integer('maxLeaseExpiries', LIMITS.leaseExpiries);
   if (maxLeaseExpiries !== undefined) options.maxLeaseExpiries = maxLeaseExpiries;
+  const waitMs = reader.integer('waitMs', LIMITS.claimWaitMs);
+  if (waitMs !== undefined) options.waitMs = waitMs;
   const ids = reader.raw('taskIds');
   if (ids !== undefined) {
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > LIMITS.claim.max) {

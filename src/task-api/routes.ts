@@ -5,7 +5,8 @@
 import type { Context, Hono } from 'hono';
 import { validateNewTask } from '../domain/task-validation.js';
 import type { NewTask } from '../domain/task.js';
-import type { TaskStore } from '../pipeline/ports.js';
+import type { ClaimedTask } from '../domain/task.js';
+import type { ClaimOptions, TaskStore } from '../pipeline/ports.js';
 import { notFoundResponse, validationResponse, type ApiErrorBody } from './http-errors.js';
 import { readJsonBody } from './json-body.js';
 import {
@@ -101,7 +102,42 @@ async function applyStatusChange(store: TaskStore, id: string, change: StatusCha
 }
 
 /** Register every authenticated route on `app`. */
-export function registerTaskRoutes(app: Hono, store: TaskStore): void {
+/** Subscribe to "a task may be claimable now"; returns the unsubscribe function (a TasksAddedSignal fits). */
+export interface ClaimWakeups {
+  onTasksAdded(listener: () => void): () => void;
+}
+
+/**
+ * Claim; when nothing was claimable and the caller asked to wait, wait for a wake-up (or `waitMs`, or the
+ * caller going away) and claim once more. Subscribed before the first claim: a task added between that claim and
+ * the wait still wakes it.
+ */
+async function claimWithWait(
+  store: TaskStore,
+  options: ClaimOptions,
+  wakeups: ClaimWakeups | undefined,
+  gone: AbortSignal,
+): Promise<ClaimedTask[]> {
+  const { waitMs = 0, ...claim } = options;
+  if (!wakeups || waitMs <= 0) return store.claimTasks(claim);
+  let wake!: () => void;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  const unsubscribe = wakeups.onTasksAdded(() => wake());
+  const timer = setTimeout(wake, waitMs);
+  gone.addEventListener('abort', wake, { once: true });
+  try {
+    const first = await store.claimTasks(claim);
+    if (first.length > 0) return first;
+    await woken;
+    return gone.aborted ? [] : await store.claimTasks(claim);
+  } finally {
+    clearTimeout(timer);
+    unsubscribe();
+    gone.removeEventListener('abort', wake);
+  }
+}
+
+export function registerTaskRoutes(app: Hono, store: TaskStore, wakeups?: ClaimWakeups): void {
   app.get('/stats', async (c) => c.json({ counts: await store.countByStatus() }));
 
   app.get('/tasks', async (c) => {
@@ -121,7 +157,9 @@ export function registerTaskRoutes(app: Hono, store: TaskStore): void {
   );
 
   app.post('/tasks/claim', (c) =>
-    withBody(c, parseClaim, async (_id, options) => c.json({ tasks: await store.claimTasks(options) })),
+    withBody(c, parseClaim, async (_id, options) =>
+      c.json({ tasks: await claimWithWait(store, options, wakeups, c.req.raw.signal) }),
+    ),
   );
 
   app.get('/tasks/:id', async (c) => {

@@ -26,7 +26,7 @@ export interface FakeRun {
   repo_id: number | null;
   metadata: Record<string, unknown> | null;
   status: string;
-  /** GETs of this run so far (since creation or the last resume). */
+  /** Looks at this run so far (GETs of it, and list pages it was on; since creation or the last resume). */
   getCount: number;
   pullRequests: FakePullRequest[];
   createdAt: string;
@@ -34,7 +34,7 @@ export interface FakeRun {
   userId: number;
   model: string | null;
   agentType: string | null;
-  /** Status reported once the run is done, and how many GETs it stays RUNNING first. */
+  /** Status reported once the run is done, and how many looks (GETs, list pages) it stays RUNNING first. */
   finalStatus: string;
   pollsUntilDone: number;
   /** Whether a successful finish opens a PR. */
@@ -59,7 +59,7 @@ export interface CodegenFakeOptions {
   token?: string;
   orgId?: number;
   repos?: Array<{ id: number; full_name: string }>;
-  /** GETs a run stays RUNNING before it finishes. Default 1. */
+  /** Looks (GETs of it, list pages it is on) a run stays RUNNING before it finishes. Default 1. */
   pollsUntilDone?: number;
   /** Called once when a run finishes successfully; the returned PR goes into github_pull_requests. */
   onRunFinished?: (run: FakeRun) => Promise<{ url?: string; branch?: string; title?: string } | undefined>;
@@ -266,7 +266,10 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
     run.status = run.finalStatus;
   }
 
-  /** Advance a run by one GET: RUNNING for pollsUntilDone GETs, then its final status (finishing only once). */
+  /**
+   * Advance a run by one look (a GET, or a list page it is on): RUNNING for pollsUntilDone looks, then its final
+   * status (finishing only once).
+   */
   async function advance(run: FakeRun): Promise<void> {
     run.getCount += 1;
     if (!IN_PROGRESS.has(run.status)) return;
@@ -365,6 +368,9 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
         .filter((r) => !query.source_type || r.sourceType === query.source_type)
         .filter((r) => !query.user_id || r.userId === Number(query.user_id))
         .sort((a, b) => b.id - a.id);
+      // A listed run has been looked at, as a GET of it would: runs advance on looks, whichever way they come.
+      const skip = Number(query.skip ?? 0);
+      await Promise.all(matching.slice(skip, skip + Number(query.limit ?? 100)).map((run) => advance(run)));
       return { status: 200, body: page(matching.map(runBody), query) };
     }
     fake.violations.push(`${method} ${path}: allowed by the spec but not implemented by the fake`);

@@ -20,6 +20,7 @@ import { runTask } from '../../src/pipeline/run-task.js';
 import { PromptGenerator } from '../../src/prompt/index.js';
 import { startTaskApiServer, type TaskApiServer } from '../../src/task-api/node-server.js';
 import { STORED_ROW_CORPUS, type RowColumn } from '../corpus/stored-rows.js';
+import { createRunWatcher } from '../../src/daemon/run-watcher.js';
 import { agentRun, FakeHealth, RecordingCodeHost, ScriptedAgent } from '../fakes/memory-ports.js';
 import { storeBackends, type StoreHarness } from './helpers/store-backends.js';
 
@@ -43,9 +44,12 @@ const rowId = (index: number, columns: { id?: string | number }) => String(colum
 
 function pipelineDeps(store: TaskStore, agent: ScriptedAgent): PipelineDeps {
   const events = new DaemonEvents();
+  const health = new FakeHealth();
+  const interval = { initialMs: 1, maxMs: 2, backoff: 2 };
   return {
     store,
     agent,
+    runs: createRunWatcher({ agent, health, logger: silentLogger(), interval, maxPages: 1 }),
     codeHost: new RecordingCodeHost(),
     prompts: new PromptGenerator(config.promptGenerator, {
       branchPrefix: 'codegen/task-',
@@ -65,11 +69,11 @@ function pipelineDeps(store: TaskStore, agent: ScriptedAgent): PipelineDeps {
     policyFor: (repo) => policyForRepository(config, repo),
     branchFor: (id) => `codegen/task-${id}`,
     taskUrlFor: (id) => `https://tasks.example/tasks/${id}`,
-    wait: { initialMs: 1, maxMs: 2, backoff: 2, paused: 'resume', probeTimeoutMs: 1_000 },
+    wait: { paused: 'resume', probeTimeoutMs: 1_000 },
     leaseMs: 60_000,
     taskDeadlineMs: 3_600_000,
     stepTimeoutMs: 60_000,
-    health: new FakeHealth(),
+    health,
     parks: createRepositoryParks({ events }),
   };
 }

@@ -35,7 +35,10 @@ export function createTasksAddedSignal(logger: Logger): TasksAddedSignal & { emi
   };
 }
 
-/** `store` with addTasks reporting what it added to `emit` once it is committed. */
+/**
+ * `store` with addTasks reporting what it added to `emit` once it is committed, and retryTask and releaseTask
+ * the task they put back in the queue: each makes a task claimable now.
+ */
 export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): TaskStore {
   return {
     ...store,
@@ -43,6 +46,17 @@ export function emittingAdds(store: TaskStore, emit: (tasks: Task[]) => void): T
       const added = await store.addTasks(tasks, actor, signal);
       emit(added);
       return added;
+    },
+    async retryTask(taskId, actor, signal) {
+      const task = await store.retryTask(taskId, actor, signal);
+      emit([task]);
+      return task;
+    },
+    async releaseTask(taskId, token, signal) {
+      await store.releaseTask(taskId, token, signal);
+      // Rare (shutdown, an outage): one read to say which task came back is cheap.
+      const task = await store.getTask(taskId, signal).catch(() => undefined);
+      if (task) emit([task]);
     },
   };
 }

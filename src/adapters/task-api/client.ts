@@ -122,6 +122,10 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore & 
     }
   }
 
+  /** A long poll must end well inside the request timeout, and within what the API accepts. */
+  const longPollMs = (waitMs = 0): number =>
+    Math.max(0, Math.min(waitMs, Math.floor(options.timeoutMs / 2), TASK_API_LIMITS.claimWaitMs.max));
+
   let warnedClamp = false;
   /** Said once per store: the configuration asks for claims the API cannot grant as asked. */
   function warnClamped(limit: number, leaseMs: number, sentLimit: number, sentLeaseMs: number): void {
@@ -150,6 +154,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore & 
         leaseMs,
         ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
         ...(claim.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: claim.maxLeaseExpiries } : {}),
+        ...(longPollMs(claim.waitMs) > 0 ? { waitMs: longPollMs(claim.waitMs) } : {}),
       };
       return send({ kind: 'claim', method: 'POST', path: 'tasks/claim', body, parse: parseClaims }, signal);
     },

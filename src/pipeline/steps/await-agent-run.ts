@@ -1,11 +1,12 @@
 /**
- * Step: wait for the agent run to end. Polls with a growing interval, bounded by the task's wall-clock deadline
- * (not by attempts: waiting on a healthy run never spends one). A PAUSED run follows the configured policy; a
- * status we do not know is logged once and waited on. A poll that fails because Codegen is down (a probe
- * confirms it) does not end the wait: the run goes on without us, and we look again once Codegen answers.
+ * Step: wait for the agent run to end. The process's run watcher (src/daemon/run-watcher.ts) learns the run's
+ * state with every other waiting task's from the list endpoint and wakes this one when it changes; the wait is
+ * bounded by the task's wall-clock deadline (not by attempts: waiting on a healthy run never spends one). A
+ * PAUSED run follows the configured policy; a status we do not know is logged once and waited on. While Codegen
+ * is down (a probe confirms it) the watcher reads nothing and the wait goes on: the run goes on without us, and
+ * we look again once Codegen answers.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DaemonError, toDaemonError } from '../../domain/errors.js';
+import { DaemonError } from '../../domain/errors.js';
 import type { AgentRun } from '../ports.js';
 import type { PipelineDeps, TaskContext } from '../context.js';
 import { agentRunFailure, deadlineExceeded, deadlineOf } from './agent-failures.js';
@@ -18,7 +19,6 @@ export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first:
   const { wait } = deps;
   const deadline = deadlineOf(task.startedAt, deps.taskDeadlineMs) ?? ctx.startedAt + deps.taskDeadlineMs;
   let run = first;
-  let interval = wait.initialMs;
   let resumed = false;
   const unknownSeen = new Set<string>();
 
@@ -51,26 +51,10 @@ export async function awaitAgentRun(ctx: TaskContext, deps: PipelineDeps, first:
         break;
     }
 
-    const left = deadline - Date.now();
-    if (left <= 0) throw deadlineExceeded(task.id, task.startedAt ?? 'now', deps.taskDeadlineMs, run.id);
-    await sleep(Math.min(interval, left), undefined, { signal });
-    interval = Math.min(wait.maxMs, Math.ceil(interval * wait.backoff));
-    run = (await poll(ctx, deps, run)) ?? run;
-  }
-}
-
-/** One look at the run; undefined when Codegen is down (the wait goes on with the last known state). */
-async function poll(ctx: TaskContext, deps: PipelineDeps, run: AgentRun): Promise<AgentRun | undefined> {
-  // During a declared outage only the health monitor's probe asks Codegen anything: a hundred waiting tasks
-  // polling a service that is down would only add to its trouble and to our rate budget.
-  if (deps.health.isDown('codegen')) return undefined;
-  try {
-    return await deps.agent.getAgentRun(run.id, ctx.signal);
-  } catch (raw) {
-    const err = toDaemonError(raw);
-    if (ctx.signal.aborted) throw err;
-    if (await deps.health.assess(err, ctx.signal)) throw err;
-    ctx.logger.debug({ runId: run.id, code: err.code }, 'codegen is down; still waiting on the run');
-    return undefined;
+    if (deadline - Date.now() <= 0)
+      throw deadlineExceeded(task.id, task.startedAt ?? 'now', deps.taskDeadlineMs, run.id);
+    const next = await deps.runs.waitForChange(run, { signal, until: deadline });
+    if (next === undefined) throw deadlineExceeded(task.id, task.startedAt ?? 'now', deps.taskDeadlineMs, run.id);
+    run = next;
   }
 }

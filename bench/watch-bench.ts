@@ -1,0 +1,205 @@
+/**
+ * Run-watching benchmark (issue 10's S3, reads and notice lag at the real read budget): how many Codegen reads a
+ * process spends on the runs it waits on, and how long after a run ends it notices, for the per-run polling that
+ * await-agent-run did before the run watcher (a GET per run, its interval growing from CODEGEN_POLL_INITIAL_MS
+ * to CODEGEN_POLL_MAX_MS) and for the run watcher (pages of the list endpoint), in the same run, against the
+ * loopback Codegen fake, every request through the real Codegen guard with the default budgets (60 reads per
+ * 30 s less 10 % headroom).
+ *
+ * Each case: BENCH_RUNS runs are created up front (not timed, not counted); run i ends at a time drawn uniformly
+ * from [5 s, 5 s + BENCH_RUN_S]; the fake ends it then (finishNow), whoever is asking. One waiter per run waits
+ * until it sees the run end. The case stops BENCH_GRACE_S after the last run ends; a run not noticed by then
+ * counts with its lag up to that moment (so a lag figure is a lower bound when some runs were not noticed).
+ *
+ * Run: npm run bench:watch   (env: BENCH_RUNS=2000, BENCH_RUN_S=30, BENCH_GRACE_S=30)
+ */
+import { setMaxListeners } from 'node:events';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createCodegenApi, type CodegenApi } from '../src/adapters/codegen/index.js';
+import { loadConfig } from '../src/config/load.js';
+import { createRunWatcher } from '../src/daemon/run-watcher.js';
+import { silentLogger } from '../src/observability/logger.js';
+import type { AgentRun } from '../src/pipeline/ports.js';
+import { createCodegenGuard } from '../src/resilience/index.js';
+import { startCodegenFake, type CodegenFake } from '../test/fakes/codegen-fake.js';
+
+const env = process.env;
+const RUNS = Number(env.BENCH_RUNS ?? 2000);
+const RUN_S = Number(env.BENCH_RUN_S ?? 30);
+const GRACE_S = Number(env.BENCH_GRACE_S ?? 30);
+const progress = (message: string) => console.error(`[watch-bench] ${message}`);
+const config = loadConfig({ env: {}, configDir: '/nonexistent', dotenvPath: false });
+const health = { assess: async () => true, isDown: () => false };
+
+interface CaseResult {
+  name: string;
+  runs: number;
+  noticed: number;
+  reads: number;
+  seconds: number;
+  readsPer30s: number;
+  meanLagS: number;
+  p95LagS: number;
+  rssMb: number;
+  heapMb: number;
+}
+
+type Waiter = (api: CodegenApi, run: AgentRun, stop: AbortSignal) => Promise<void>;
+
+/** await-agent-run before the watcher: sleep, GET, the interval growing by the backoff factor. */
+const perRunPolling: Waiter = async (api, run, stop) => {
+  let interval = config.codegen.pollInitialMs;
+  for (;;) {
+    await sleep(interval, undefined, { signal: stop });
+    interval = Math.min(config.codegen.pollMaxMs, Math.ceil(interval * config.codegen.pollBackoff));
+    const now = await api.getAgentRun(run.id, stop);
+    if (now.state !== 'in_progress') return;
+  }
+};
+
+async function runCase(
+  name: string,
+  makeWaiter: (api: CodegenApi) => { wait: Waiter; stop(): void },
+): Promise<CaseResult> {
+  const fake: CodegenFake = await startCodegenFake({ repos: [{ id: 11, full_name: 'acme/widgets' }] });
+  const guard = createCodegenGuard(config, { logger: silentLogger() });
+  const api = createCodegenApi({
+    baseUrl: fake.url,
+    apiKey: fake.token,
+    orgId: fake.orgId,
+    timeoutMs: 30_000,
+    logger: silentLogger(),
+    guard,
+  });
+  // Runs are made in the fake directly: creation has its own budget (10 a minute) and is not what is measured.
+  fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: Number.MAX_SAFE_INTEGER, pr: false }));
+  const runs: AgentRun[] = [];
+  const created = new Date().toISOString();
+  for (let i = 0; i < RUNS; i += 1) {
+    const made = fake.createRunAsIfLost({ prompt: `run ${i}`, repo_id: 11, metadata: { task_id: `t-${i}` } });
+    runs.push({ id: made.id, status: 'ACTIVE', state: 'in_progress', pullRequests: [], createdAt: created });
+  }
+  const waiter = makeWaiter(api);
+  const stopper = new AbortController();
+  // Every waiter listens on the one stop signal.
+  setMaxListeners(0, stopper.signal);
+  const started = performance.now();
+  const endsAt = runs.map(() => started + 5_000 + Math.random() * RUN_S * 1_000);
+  const noticedAt = new Array<number | undefined>(RUNS).fill(undefined);
+  const enders = runs.map((run, i) =>
+    setTimeout(
+      () => {
+        const held = fake.runs.find((r) => r.id === run.id);
+        if (held) void fake.finishNow(held);
+      },
+      (endsAt[i] as number) - started,
+    ),
+  );
+  const before = fake.requests.length;
+  const waits = runs.map((run, i) =>
+    waiter.wait(api, run, stopper.signal).then(
+      () => void (noticedAt[i] = performance.now()),
+      () => undefined,
+    ),
+  );
+  const stopAt = Math.max(...endsAt) + GRACE_S * 1_000;
+  let peakRss = 0;
+  let peakHeap = 0;
+  while (performance.now() < stopAt && noticedAt.some((t) => t === undefined)) {
+    const memory = process.memoryUsage();
+    peakRss = Math.max(peakRss, memory.rss);
+    peakHeap = Math.max(peakHeap, memory.heapUsed);
+    await sleep(250);
+  }
+  const finished = performance.now();
+  stopper.abort(new Error('bench over'));
+  waiter.stop();
+  enders.forEach(clearTimeout);
+  await Promise.allSettled(waits);
+  const reads = fake.requests.length - before;
+  const lags = runs.map((_, i) => ((noticedAt[i] ?? finished) - (endsAt[i] as number)) / 1_000).sort((a, b) => a - b);
+  const seconds = (finished - started) / 1_000;
+  await guard.close();
+  await fake.close();
+  return {
+    name,
+    runs: RUNS,
+    noticed: noticedAt.filter((t) => t !== undefined).length,
+    reads,
+    seconds,
+    readsPer30s: (reads / seconds) * 30,
+    meanLagS: lags.reduce((a, b) => a + b, 0) / lags.length,
+    p95LagS: lags[Math.floor(lags.length * 0.95)] ?? Number.NaN,
+    rssMb: peakRss / 2 ** 20,
+    heapMb: peakHeap / 2 ** 20,
+  };
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  progress(`${RUNS} runs of up to ${RUN_S} s; load average ${load}`);
+  const results: CaseResult[] = [];
+  progress('per-run polling (before the watcher)');
+  results.push(await runCase('per-run GET polling', () => ({ wait: perRunPolling, stop: () => undefined })));
+  progress('run watcher');
+  results.push(
+    await runCase('run watcher (list pages)', (api) => {
+      const watcher = createRunWatcher({
+        agent: api,
+        health,
+        logger: silentLogger(),
+        interval: {
+          initialMs: config.codegen.pollInitialMs,
+          maxMs: config.codegen.pollMaxMs,
+          backoff: config.codegen.pollBackoff,
+        },
+        maxPages: 500,
+      });
+      return {
+        wait: async (_api, run, stop) => {
+          let current: AgentRun | undefined = run;
+          while (current?.state === 'in_progress') {
+            current = await watcher.waitForChange(current, { signal: stop, until: Date.now() + 3_600_000 });
+          }
+        },
+        stop: () => watcher.stop(),
+      };
+    }),
+  );
+  const [before, after] = results as [CaseResult, CaseResult];
+  const rows = results.map(
+    (r) =>
+      `| ${r.name} | ${r.noticed}/${r.runs} | ${r.reads} | ${r.readsPer30s.toFixed(1)} | ${r.meanLagS.toFixed(1)} | ${r.p95LagS.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`,
+  );
+  const report = [
+    `## Run watching at the real read budget (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    `${RUNS} runs in flight, each ending at a uniform time in [5, ${5 + RUN_S}] s; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB; load average at start ${load}, at end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}. Budget: ${config.rateLimits.codegenRequestsPer30s} reads per 30 s less ${config.rateLimits.headroom} % headroom. RSS and heap are the bench process's (fake included).`,
+    '',
+    '| waiting | runs noticed | reads | reads per 30 s | mean notice lag (s) | p95 lag (s) | peak RSS (MB) | peak heap (MB) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `Watcher over per-run polling, same run: notice lag ${(after.meanLagS / before.meanLagS).toFixed(3)}× (mean), runs noticed ${after.noticed}/${before.noticed}.`,
+    '',
+  ].join('\n');
+  console.log(report);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(`bench/results/watch-${new Date().toISOString().slice(0, 10)}.md`, report);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
