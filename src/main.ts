@@ -219,7 +219,7 @@ async function runTasks(argv: string[]): Promise<number> {
   const redactor = createRedactor(configuredSecrets(config));
   const logger = createLogger({ level: 'warn', redactor });
   // The CLI owns the data directory for its short life when nothing else does, else goes through the owner.
-  const { store } = await openTaskStore(config, { logger, role: 'cli' });
+  const { store, addBatchLimit } = await openTaskStore(config, { logger, role: 'cli' });
   try {
     return await runTasksCommand(argv, {
       store,
@@ -227,6 +227,7 @@ async function runTasks(argv: string[]): Promise<number> {
       out: (line) => console.log(redactor.text(line)),
       err: (line) => console.error(redactor.text(line)),
       ...(process.stderr.isTTY ? { progress: progressOnTerminal() } : {}),
+      addBatchLimit,
     });
   } finally {
     await store.close();

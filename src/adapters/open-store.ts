@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { AppConfig } from '../config/load.js';
+import { TASK_API_LIMITS } from '../domain/task-limits.js';
 import { ConfigError, redactUrl } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
@@ -51,6 +52,11 @@ export interface OpenedStore {
   where: string;
   /** Fires when tasks are added through this store (and, for an embedded owner, through its endpoint). */
   signal: TasksAddedSignal;
+  /**
+   * The most tasks one addTasks call may carry right now: the Task API's batch cap when the store is reached over
+   * HTTP (the Task API, or an embedded store's owner), undefined when one call is one local transaction of any size.
+   */
+  addBatchLimit(): number | undefined;
 }
 
 /** After this long without a ready store, say what is taking the time. */
@@ -80,7 +86,7 @@ async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreD
   const signal = createTasksAddedSignal(deps.logger);
   const opened = await openShared(config, kind, deps);
   const store = emittingAdds(opened.store, signal.emit);
-  if (kind !== 'postgres') return { ...opened, store, signal };
+  if (kind !== 'postgres') return { ...opened, store, signal, addBatchLimit: () => TASK_API_LIMITS.batch };
   // PostgreSQL: adds, retries and releases by any process wake every daemon's scheduler (LISTEN/NOTIFY).
   const { createPgTaskNudges } = await import('./task-store/pg-nudges.js');
   const nudges = createPgTaskNudges({
@@ -90,6 +96,7 @@ async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreD
   });
   return {
     ...opened,
+    addBatchLimit: () => undefined,
     store: nudgingStore(store, nudges),
     signal: {
       onTasksAdded(listener) {
@@ -164,7 +171,8 @@ async function openEmbedded(config: StoreConfig, kind: 'sqlite' | 'pglite', deps
   if (location === MEMORY_DIR) {
     // In memory: this process alone can see it, so there is nothing to own or share.
     const signal = createTasksAddedSignal(deps.logger);
-    return { store: emittingAdds(await openLocal(), signal.emit), kind, where: MEMORY_DIR, signal };
+    const store = emittingAdds(await openLocal(), signal.emit);
+    return { store, kind, where: MEMORY_DIR, signal, addBatchLimit: () => undefined };
   }
   const { openOwnedStore } = await import('./owner/index.js');
   const owned = await openOwnedStore({
@@ -181,7 +189,9 @@ async function openEmbedded(config: StoreConfig, kind: 'sqlite' | 'pglite', deps
     log.info({ where: location, url: now.url }, 'sharing the store with other local processes');
   }
   const where = now.mode === 'owner' ? location : `${location} (through process ${now.ownerPid})`;
-  return { store: owned.store, kind, where, signal: owned.signal };
+  // The owner may change while this process runs (it exits, this one takes over): asked at each call.
+  const addBatchLimit = () => (owned.current().mode === 'owner' ? undefined : TASK_API_LIMITS.batch);
+  return { store: owned.store, kind, where, signal: owned.signal, addBatchLimit };
 }
 
 /** host:port/database of a connection string, without user or password. */

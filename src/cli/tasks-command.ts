@@ -30,9 +30,15 @@ export interface TasksCommandDeps {
    * a pipe or a log never gets progress lines.
    */
   progress?: (done: number, total: number) => void;
+  /**
+   * The most tasks one store call may carry now (the Task API's cap when the store is reached over HTTP), or
+   * undefined for a local store, where one call of any size is one transaction: a file is added all or nothing.
+   * Absent: ADD_BATCH.
+   */
+  addBatchLimit?: () => number | undefined;
 }
 
-/** Tasks per store call when adding from a file: the Task API's batch limit, and a progress step. */
+/** Tasks per store call when adding from a file over HTTP: the Task API's batch limit, and a progress step. */
 export const ADD_BATCH = 500;
 
 const SUBCOMMAND_USAGE: Record<string, string> = {
@@ -201,15 +207,17 @@ async function add(argv: string[], deps: Deps): Promise<number> {
 }
 
 /**
- * Adds `tasks` in store calls of ADD_BATCH, reporting progress after each. One call when they fit in one (all
- * or nothing); a store that refuses a later batch leaves the earlier ones added, and the error says how many.
+ * Adds `tasks` in store calls of at most the store's batch limit, reporting progress after each: one call, all or
+ * nothing, on a local store or when they fit in one; over HTTP a store that refuses a later batch leaves the
+ * earlier ones added, and the error says how many.
  */
 async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
   const added: Task[] = [];
   deps.progress?.(0, tasks.length);
-  for (let start = 0; start < tasks.length; start += ADD_BATCH) {
+  const size = deps.addBatchLimit ? (deps.addBatchLimit() ?? tasks.length) : ADD_BATCH;
+  for (let start = 0; start < tasks.length; start += size) {
     try {
-      added.push(...(await deps.store.addTasks(tasks.slice(start, start + ADD_BATCH), 'cli')));
+      added.push(...(await deps.store.addTasks(tasks.slice(start, start + size), 'cli')));
     } catch (error) {
       if (added.length === 0) throw error;
       const failure = toDaemonError(error);
