@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { format, resolveConfig } from 'prettier';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openTaskStore } from '../src/adapters/open-store.js';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
     (r) =>
       `| ${r.name} | ${r.tasks} | ${r.meanMs.toFixed(0)} | ${r.p50Ms.toFixed(0)} | ${r.p95Ms.toFixed(0)} | ${r.maxMs.toFixed(0)} |`,
   );
-  const report = [
+  const raw = [
     `## Pickup latency on PostgreSQL (${new Date().toISOString().slice(0, 10)})`,
     '',
     `From addTasks in one store to the claim in another's scheduler, a slot free; poll interval ${POLL_MS} ms. ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GB; load average at start ${load}, at end ${loadavg()
@@ -120,9 +121,12 @@ async function main(): Promise<void> {
     `Push over polling, same run: p95 ${(push.p95Ms / poll.p95Ms).toFixed(3)}×, mean ${(push.meanMs / poll.meanMs).toFixed(3)}×.`,
     '',
   ].join('\n');
+  const file = `bench/results/pickup-${new Date().toISOString().slice(0, 10)}.md`;
+  // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
+  const report = await format(raw, { ...(await resolveConfig(file)), parser: 'markdown' });
   console.log(report);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync(`bench/results/pickup-${new Date().toISOString().slice(0, 10)}.md`, report);
+  writeFileSync(file, report);
 }
 
 main().then(

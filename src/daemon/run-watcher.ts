@@ -56,8 +56,8 @@ export interface RunWatcherOptions {
    */
   interval: { initialMs: number; maxMs: number; backoff: number };
   /**
-   * Most pages of 100 runs one sweep reads; runs past them are read one by one. A sweep reads at most twice the
-   * pages its watched runs would fill, plus one, within this.
+   * Most pages of 100 runs one sweep reads; runs past them are read one by one. A sweep also stops after two
+   * pages in a row without a watched run.
    */
   maxPages: number;
   /** Most single-run GETs one sweep spends on runs past the listed window (oldest looked at first). */
@@ -88,6 +88,8 @@ interface Watched {
 }
 
 const PAGE_SIZE = 100;
+/** Pages in a row without a watched run after which a sweep stops paging (the rest are read one by one). */
+const BARREN_PAGES = 2;
 /** A listed run older than the oldest watched one by more than this ends the paging (clock skew margin). */
 const CREATED_MARGIN_MS = 60_000;
 const MAX_TIMER_MS = 2_147_483_647;
@@ -134,21 +136,25 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
    */
   async function readList(ids: Set<number>, oldest: number, seen: AgentRun[]): Promise<Set<number> | undefined> {
     const unseen = new Set(ids);
-    // Twice the pages the watched runs would fill, and one more: a run much older than the rest (resumed after a
-    // restart, hours old in a busy organization) is cheaper read on its own than by paging back to it each sweep.
-    const pages = Math.min(options.maxPages, 2 * Math.ceil(ids.size / PAGE_SIZE) + 1);
-    for (let page = 0; page < pages && unseen.size > 0; page += 1) {
+    // Pages without a watched run in a row: past them, the runs still unseen are much older than the rest (resumed
+    // after a restart, hours old in a busy organization), cheaper read on their own than by paging back each sweep.
+    let barren = 0;
+    for (let page = 0; page < options.maxPages && unseen.size > 0; page += 1) {
       if (health.isDown('codegen') || stopper.signal.aborted) return undefined;
       stats.listReads += 1;
       const result = await agent.listAgentRuns(
         { skip: page * PAGE_SIZE, limit: PAGE_SIZE, sourceType: 'API' },
         stopper.signal,
       );
+      let found = 0;
       for (const run of result.items) {
         if (!unseen.delete(run.id)) continue;
+        found += 1;
         seen.push(run);
         deliver(run.id, run);
       }
+      barren = found > 0 ? 0 : barren + 1;
+      if (barren >= BARREN_PAGES) break;
       if (result.items.length < PAGE_SIZE || (page + 1) * PAGE_SIZE >= result.total) break;
       // Newest first: once a page ends before the oldest watched run was created, no later page holds one.
       const last = Date.parse(result.items.at(-1)?.createdAt ?? '');
