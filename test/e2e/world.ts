@@ -1,9 +1,15 @@
 /**
- * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (PGlite in
- * memory, or PostgreSQL), the Codegen fake and the GitHub fake. When the Codegen fake finishes a run it opens
+ * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (SQLite in
+ * memory, or PostgreSQL), the Codegen fake and the GitHub fake. SQLite rather than PGlite: the embedded default,
+ * opened in milliseconds, where PGlite's start alone outlasted a 30 s hook on a loaded 2-core machine. When the Codegen fake finishes a run it opens
  * the PR on the GitHub fake as codegen-sh[bot], the way Codegen's GitHub App does.
  */
-import { openPgliteTaskStore } from '../../src/adapters/task-store/index.js';
+import {
+  createSqliteTaskStore,
+  migrateSqlite,
+  openSqliteDatabase,
+  SQLITE_MEMORY,
+} from '../../src/adapters/task-store/sqlite/index.js';
 import type { TaskStore } from '../../src/pipeline/ports.js';
 import { startTaskApiServer } from '../../src/task-api/node-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -26,8 +32,15 @@ export interface World {
 /** A second repository connected to Codegen (id 8), for tests that need two. */
 export const OTHER_REPO = 'acme/gadgets';
 
+/** A fresh in-memory SQLite task store. */
+function memoryStore(): TaskStore {
+  const database = openSqliteDatabase(SQLITE_MEMORY);
+  migrateSqlite(database);
+  return createSqliteTaskStore(database);
+}
+
 export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: number } = {}): Promise<World> {
-  const store = options.store ?? (await openPgliteTaskStore({ dataDir: 'memory://' }));
+  const store = options.store ?? memoryStore();
   const api = await startTaskApiServer({
     store,
     apiKey: TASK_API_KEY,
