@@ -24,6 +24,7 @@ import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
 import { startQueueGauges, type QueueGauges } from './daemon/gauges.js';
+import { startOperatorDuties, type OperatorDuties } from './daemon/operator-duties.js';
 import { openTaskStore, type StoreKind } from './adapters/open-store.js';
 import type { OwnerRole, TasksAddedSignal } from './adapters/owner/index.js';
 import { instrumentStore } from './adapters/instrument-store.js';
@@ -119,6 +120,7 @@ export class CodegenClient {
   private dryRunLoop?: DryRunLoop;
   private gauges?: QueueGauges;
   private heartbeat?: Heartbeat;
+  private duties?: OperatorDuties;
   private initialized = false;
   private shuttingDown?: Promise<void>;
 
@@ -261,6 +263,18 @@ export class CodegenClient {
       metrics: this.metricsRegistry,
       intervalMs: Math.max(5_000, this.config.processing.pollInterval),
       logger: this.logger,
+    });
+    // Retention and the replica's reports, when this process holds the database (operator-duties.ts).
+    this.duties = startOperatorDuties({
+      store: this.requireStore(),
+      config: this.config,
+      worker: this.worker,
+      intake: this.intake,
+      events: this.events,
+      metrics: this.metricsRegistry,
+      logger: this.logger,
+      state: () => this.getStatus(),
+      version: VERSION,
     });
     this.events.emit('initialized', { worker: this.worker, dryRun: this.dryRun, store: this.storeKind });
     this.logger.info(
@@ -509,6 +523,7 @@ export class CodegenClient {
     this.events.emit('shutdown', { graceful: idle });
     this.heartbeat?.stop();
     this.gauges?.stop();
+    this.duties?.stop();
     this.reconciler?.stop();
     this.health?.stop();
     await this.remote?.close();

@@ -180,18 +180,26 @@ async function runTaskApi(): Promise<number> {
     { ...config, cloudflareApi: { ...config.cloudflareApi, baseUrl: '' } },
     { logger, role: 'task-api' },
   );
-  const { startTaskApiServer } = await import('./task-api/node-server.js');
+  const [{ startTaskApiServer }, { startTaskApiDuties }] = await Promise.all([
+    import('./task-api/node-server.js'),
+    import('./task-api/node-duties.js'),
+  ]);
+  // /metrics, and retention when the Task API holds the database (daemons behind it have no direct access).
+  const duties = startTaskApiDuties({ store, config, logger, version: VERSION });
   const server = await startTaskApiServer({
     store,
     apiKey,
     port: config.taskApi.port,
     host: config.taskApi.host,
     logger,
+    metrics: duties.metrics,
+    statusPage: { readOnlyKey: config.taskApi.statusReadOnlyKey, readOnly: config.taskApi.statusReadOnly },
   });
   handleShutdownSignals({
     logger,
     repeatWindowMs: config.processing.shutdownSignalWindowMs,
     drain: async () => {
+      duties.stop();
       await server.close();
       await store.close();
     },

@@ -27,6 +27,10 @@ export const FORMATS: Readonly<Record<string, ValueFormat>> = {
   retries: integer({ min: 0, max: 100 }),
   count: integer({ min: 1, max: 1_000_000 }),
   percent: integer({ min: 0, max: 100 }),
+  // Retention: up to a century; 0 keeps finished tasks for ever. Batches stay small transactions.
+  'retention-days': integer({ min: 0, max: 36_500 }),
+  'retention-ms': integer({ min: 0, max: 36_500 * 86_400_000 }),
+  'batch-size': integer({ min: 1, max: 10_000 }),
   // A margin of more than 90 % below a rate limit is surely a typo; 100 % would leave no budget at all.
   'headroom-percent': integer({ min: 0, max: 90 }),
   'tcp-port': integer({ min: 0, max: 65_535 }),

@@ -78,6 +78,8 @@ export interface AppConfig {
   };
   health: { probeIntervalMs: number; maxProbeIntervalMs: number; probeTimeoutMs: number };
   reconcile: { intervalMs: number; maxPages: number };
+  retention: { days: number; ms: number; intervalMs: number; batchSize: number; maxBatches: number };
+  replicas: { reportIntervalMs: number };
   auth: { validateOnStartup: boolean; probeIntervalMs: number };
   promptGenerator: {
     templates: Record<'feature' | 'bugfix' | 'refactor' | 'documentation' | 'test' | 'default', string>;
@@ -131,7 +133,7 @@ export interface AppConfig {
   };
   breaker: { errorThresholdPercentage: number; resetTimeoutMs: number; volumeThreshold: number };
   server: { port: number; host: string; authToken: string };
-  taskApi: { port: number; host: string; apiKey: string };
+  taskApi: { port: number; host: string; apiKey: string; statusReadOnlyKey: string; statusReadOnly: boolean };
   log: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     format: 'auto' | 'pretty' | 'json';

@@ -320,6 +320,46 @@ export const schema = {
       env: 'RECONCILE_MAX_PAGES',
     },
   },
+  retention: {
+    days: {
+      doc: 'Finished tasks (completed, failed, cancelled) and their history are deleted this many days after they finished; 0 keeps them for ever. RETENTION_MS overrides it.',
+      format: 'retention-days',
+      default: 30,
+      env: 'RETENTION_DAYS',
+    },
+    ms: {
+      doc: 'The retention age in ms, when above 0 (overrides RETENTION_DAYS; for tests and short-lived deployments).',
+      format: 'retention-ms',
+      default: 0,
+      env: 'RETENTION_MS',
+    },
+    intervalMs: {
+      doc: 'How often a replica tries to run retention, in ms; one replica at a time does the work (a lease in the store).',
+      format: 'timer-ms',
+      default: 10 * 60_000,
+      env: 'RETENTION_INTERVAL_MS',
+    },
+    batchSize: {
+      doc: 'Finished tasks deleted per transaction by retention (small batches keep locks and WAL bursts short).',
+      format: 'batch-size',
+      default: 500,
+      env: 'RETENTION_BATCH_SIZE',
+    },
+    maxBatches: {
+      doc: 'Batches per retention run at most; what is left waits for the next run.',
+      format: 'count',
+      default: 200,
+      env: 'RETENTION_MAX_BATCHES',
+    },
+  },
+  replicas: {
+    reportIntervalMs: {
+      doc: 'How often a replica writes its report (intake, breakers, budgets, tasks in flight) to the store for the status page, in ms; it also picks up pause and resume requests made there.',
+      format: 'timer-ms',
+      default: 15_000,
+      env: 'REPLICA_REPORT_INTERVAL_MS',
+    },
+  },
   auth: {
     validateOnStartup: {
       doc: 'Check the Codegen token with GET /v1/users/me at startup.',
@@ -675,6 +715,19 @@ export const schema = {
       default: '',
       env: 'TASK_API_KEY',
       sensitive: true,
+    },
+    statusReadOnlyKey: {
+      doc: 'A second credential for the status page (/status on the Task API) that may look but not retry, cancel or pause: as bearer token or Basic password. Empty: none.',
+      format: 'secret',
+      default: '',
+      env: 'STATUS_PAGE_READ_ONLY_KEY',
+      sensitive: true,
+    },
+    statusReadOnly: {
+      doc: 'Make the status page read-only for every credential (no retry, cancel, pause or resume from it).',
+      format: 'strict-boolean',
+      default: false,
+      env: 'STATUS_PAGE_READ_ONLY',
     },
   },
   log: {

@@ -4,6 +4,7 @@ import { silentLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startQueueGauges, type QueueGauges } from './gauges.js';
 import { createIntakeGate } from './intake.js';
+import type { QueueSnapshot } from '../adapters/task-store/operations.js';
 
 /** The value of one labelled series of a gauge, or undefined when the series does not exist. */
 async function gaugeValue(
@@ -82,5 +83,56 @@ describe('startQueueGauges', () => {
     gauges.refreshIntake();
     expect(await gaugeValue(metrics.intakePaused, { reason: 'quota' })).toBe(0);
     expect(await gaugeValue(metrics.intakePaused, { reason: 'validation' })).toBe(0);
+  });
+
+  it('with a store that has operations: live rows every refresh, finished counts only after a change', async () => {
+    let clock = 0;
+    let snapshot: QueueSnapshot = {
+      live: { pending: 3, retry: 0, claimed: 1, awaiting_agent: 0 },
+      oldestReadyAgeSeconds: 42,
+      oldestFinishedAgeSeconds: 86_400,
+    };
+    let finishedCounts = 0;
+    const store = {
+      countByStatus: async () => {
+        finishedCounts += 1;
+        return { pending: 3, claimed: 1, completed: 10 };
+      },
+      queueSnapshot: async () => snapshot,
+      pruneFinished: async () => {
+        throw new Error('not used');
+      },
+      reportReplica: async () => {
+        throw new Error('not used');
+      },
+    };
+    const metrics = createMetrics({ defaultMetrics: false });
+    gauges = startQueueGauges({
+      store,
+      intake: createIntakeGate(),
+      metrics,
+      intervalMs: 60_000,
+      logger: silentLogger(),
+      now: () => clock,
+    });
+    await gauges.refresh();
+    expect(await gaugeValue(metrics.queueDepth, { status: 'pending' })).toBe(3);
+    expect(await gaugeValue(metrics.queueDepth, { status: 'completed' })).toBe(10);
+    expect(await gaugeValue(metrics.queueDepth, { status: 'failed' })).toBe(0);
+    expect((await metrics.oldestReadyTaskAge.get()).values[0]?.value).toBe(42);
+    expect((await metrics.retentionOldestFinishedAge.get()).values[0]?.value).toBe(86_400);
+    const afterFirst = finishedCounts;
+    // Nothing changed in the live queue: finished rows are not read again.
+    clock += 60_000;
+    await gauges.refresh();
+    await gauges.refresh();
+    expect(finishedCounts).toBe(afterFirst);
+    // A task finished: live counts changed, so finished counts are re-read.
+    snapshot = { ...snapshot, live: { pending: 3, retry: 0, claimed: 0, awaiting_agent: 0 }, oldestReadyAgeSeconds: 0 };
+    await gauges.refresh();
+    expect(finishedCounts).toBe(afterFirst + 1);
+    expect(await gaugeValue(metrics.queueDepth, { status: 'claimed' })).toBe(0);
+    expect((await metrics.oldestReadyTaskAge.get()).values[0]?.value).toBe(0);
+    expect(gauges.depth()).toMatchObject({ pending: 3, claimed: 0, completed: 10, failed: 0 });
   });
 });

@@ -14,7 +14,16 @@ export const DEPENDENCIES = ['codegen', 'github', 'task-store'] as const;
 export const CLAIM_SOURCES = ['http', 'postgres', 'sqlite', 'pglite', 'custom'] as const;
 
 /** Reasons intake can be paused for: the feedback handler's, the auth probe's, the error-rate brake, shutdown. */
-export const INTAKE_REASONS = ['auth', 'authentication', 'quota', 'rate_limit', 'error_rate', 'shutdown'] as const;
+export const INTAKE_REASONS = [
+  'auth',
+  'authentication',
+  'quota',
+  'rate_limit',
+  'error_rate',
+  'shutdown',
+  // A person paused intake from the status page.
+  'operator',
+] as const;
 
 /** The pipeline's steps, as named by instrument() in run-task.ts. */
 export const PIPELINE_STEPS = [
@@ -46,4 +55,5 @@ export function initialiseSeries(metrics: Metrics): void {
     metrics.dependencyUp.set({ dependency }, 1);
   }
   for (const reason of INTAKE_REASONS) metrics.intakePaused.set({ reason }, 0);
+  for (const table of ['tasks', 'task_events']) metrics.retentionDeleted.inc({ table }, 0);
 }

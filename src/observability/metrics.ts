@@ -46,6 +46,12 @@ export interface Metrics {
   oldestReadyTaskAge: Gauge;
   /** Age of the oldest finished task retention has not deleted yet. */
   retentionOldestFinishedAge: Gauge;
+  /** Rows retention deleted, by table (tasks, task_events). */
+  retentionDeleted: Counter<'table'>;
+  /** When retention last ran to the end on any replica (Unix seconds), 0 when never. */
+  retentionLastRun: Gauge;
+  /** The configured retention age in seconds; 0 keeps finished tasks for ever. */
+  retentionMaxAge: Gauge;
   /** Agent runs found by their intent instead of being created again (how: intent, reconciler). */
   agentRunsAdopted: Counter<'how'>;
   /** The reconciler's findings (adopted, late-pr, extra-run). */
@@ -209,6 +215,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     retentionOldestFinishedAge: new Gauge({
       name: 'codegen_pr_retention_oldest_finished_age_seconds',
       help: 'Age of the oldest finished task still kept; retention deletes those older than its limit.',
+      registers,
+    }),
+    retentionDeleted: new Counter({
+      name: 'codegen_pr_retention_deleted_total',
+      help: 'Rows retention deleted, by table (tasks: finished tasks past the retention age; task_events: their history).',
+      labelNames: ['table'],
+      registers,
+    }),
+    retentionLastRun: new Gauge({
+      name: 'codegen_pr_retention_last_run_timestamp_seconds',
+      help: 'When retention last ran to the end, on whichever replica held its lease (Unix time; 0 never seen).',
+      registers,
+    }),
+    retentionMaxAge: new Gauge({
+      name: 'codegen_pr_retention_max_age_seconds',
+      help: 'Configured retention age: finished tasks older than this are deleted (0 keeps them for ever).',
       registers,
     }),
     agentRunsAdopted: new Counter({

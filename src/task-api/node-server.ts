@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from '../observability/logger.js';
 import type { TaskStore } from '../pipeline/ports.js';
+import { storeOperations } from '../adapters/task-store/operations.js';
+import { createTaskApiMetrics, type TaskApiMetrics } from '../observability/metrics-task-api.js';
 import { createTaskApiApp } from './app.js';
 
 export interface TaskApiServerOptions {
@@ -15,6 +17,10 @@ export interface TaskApiServerOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** The status page's read-only credential, or read-only for everyone. */
+  statusPage?: { readOnlyKey?: string; readOnly?: boolean };
+  /** The registry behind /metrics; default a new one reading the store's live queue at scrape time. */
+  metrics?: TaskApiMetrics;
 }
 
 /** A listening Task API server. */
@@ -28,7 +34,20 @@ export interface TaskApiServer {
 /** Start the Task API on `host:port`; resolves once it is listening, rejects when it cannot listen. */
 export async function startTaskApiServer(options: TaskApiServerOptions): Promise<TaskApiServer> {
   const logger = options.logger.child({ component: 'task-api' });
-  const app = createTaskApiApp({ store: options.store, apiKey: options.apiKey, logger });
+  const ops = storeOperations(options.store);
+  const metrics =
+    options.metrics ??
+    createTaskApiMetrics({
+      ...(ops ? { ops } : {}),
+      onError: (err) => logger.debug({ err }, 'could not read the queue for /metrics'),
+    });
+  const app = createTaskApiApp({
+    store: options.store,
+    apiKey: options.apiKey,
+    logger,
+    metrics,
+    ...(options.statusPage ? { statusPage: options.statusPage } : {}),
+  });
   const server = createAdaptorServer({ fetch: app.fetch });
 
   await new Promise<void>((resolve, reject) => {

@@ -19,6 +19,17 @@ const errors = (...codes: readonly number[]) =>
 /** Every route that reads a body may answer 413 (over 1 MiB) and 415 (not application/json). */
 const BODY = [413, 415] as const;
 const idParam = { $ref: '#/components/parameters/TaskId' };
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+/** The status page takes the key as bearer token or as Basic password. */
+const STATUS_SECURITY = [{ bearer: [] }, { basic: [] }];
+const STATUS_ACTION_RESPONSES = {
+  '303': { description: 'Done; back to the page (Location).' },
+  '400': html('The form or the id is not valid.'),
+  '401': html('Sign in first.'),
+  '403': html('A read-only credential, or a form posted from another site.'),
+  '404': html('No such task or replica.'),
+  '409': html('The task is in a state the action cannot start from.'),
+};
 const leased = 'Needs the lease token of the claim; a stale token is a 409 stale-lease.';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -47,6 +58,11 @@ export const TASK_API_OPENAPI = {
     { name: 'service', description: 'Health and this document; no credentials needed.' },
     { name: 'tasks', description: 'Adding, reading, retrying and cancelling tasks, and their feedback.' },
     { name: 'leases', description: 'What the daemon does under a claim: claim, heartbeat and leased writes.' },
+    {
+      name: 'operators',
+      description:
+        'The status page (server-rendered HTML) and /metrics. The page signs in with the key as bearer token or as Basic password (the Basic user name is recorded as who acted); a read-only key may only look.',
+    },
   ],
   security: [{ bearer: [] }],
   paths: {
@@ -80,6 +96,154 @@ export const TASK_API_OPENAPI = {
         security: [],
         summary: 'This document.',
         responses: { '200': ok('OpenAPI 3.1.', { type: 'object' }) },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        tags: ['operators'],
+        description:
+          'Prometheus metrics of the Task API on Node: requests by route pattern, latency, the live queue and the oldest ready task read at scrape time, retention. The Cloudflare Worker answers 404: an isolate keeps no registry worth scraping.',
+        summary: 'Prometheus metrics (Node only).',
+        responses: {
+          '200': {
+            description: 'Prometheus text exposition format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          ...errors(404),
+        },
+      },
+    },
+    '/status': {
+      get: {
+        operationId: 'statusPage',
+        tags: ['operators'],
+        description:
+          'The status page: tasks by state and the oldest ready one, tasks in flight with worker and agent run, tasks waiting with reason and next try, failures by category with suggestions, replicas with intake, breakers and budgets, PRs opened today, operator actions.',
+        summary: 'Status page (HTML).',
+        security: STATUS_SECURITY,
+        responses: { '200': html('The overview.'), '401': html('Sign in first (WWW-Authenticate: Basic).') },
+      },
+    },
+    '/status/tasks/{id}': {
+      parameters: [idParam],
+      get: {
+        operationId: 'statusTaskPage',
+        tags: ['operators'],
+        description: 'One task, its checkpoint, last error, suggestions and history, with Retry and Cancel buttons.',
+        summary: 'A task and its history (HTML).',
+        security: STATUS_SECURITY,
+        responses: { '200': html('The task page.'), '401': html('Sign in first.'), '404': html('No such task.') },
+      },
+    },
+    '/status/tasks/{id}/retry': {
+      parameters: [idParam],
+      post: {
+        operationId: 'statusRetryTask',
+        tags: ['operators'],
+        description: 'Retry a failed or cancelled task from the status page; recorded in its history with who did it.',
+        summary: 'Retry from the status page.',
+        security: STATUS_SECURITY,
+        responses: STATUS_ACTION_RESPONSES,
+      },
+    },
+    '/status/tasks/{id}/cancel': {
+      parameters: [idParam],
+      post: {
+        operationId: 'statusCancelTask',
+        tags: ['operators'],
+        description:
+          'Cancel a task that has not finished, from the status page; recorded in its history with who did it.',
+        summary: 'Cancel from the status page.',
+        security: STATUS_SECURITY,
+        responses: STATUS_ACTION_RESPONSES,
+      },
+    },
+    '/status/intake': {
+      post: {
+        operationId: 'statusIntake',
+        tags: ['operators'],
+        description:
+          'Ask a replica (or every replica, `*`) to pause or resume claiming; it obeys at its next report. Recorded as an operator action with who asked.',
+        summary: 'Pause or resume a replica from the status page.',
+        security: STATUS_SECURITY,
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                required: ['replica', 'state'],
+                properties: {
+                  replica: { type: 'string', minLength: 1, maxLength: 200 },
+                  state: { type: 'string', enum: ['paused', 'running'] },
+                },
+              },
+            },
+          },
+        },
+        responses: STATUS_ACTION_RESPONSES,
+      },
+    },
+    '/replicas/{name}': {
+      parameters: [
+        {
+          name: 'name',
+          in: 'path',
+          required: true,
+          description: "The replica's worker name.",
+          schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' },
+        },
+      ],
+      put: {
+        operationId: 'reportReplica',
+        tags: ['operators'],
+        description:
+          "A daemon's report of itself for the status page (intake, breakers, budgets), every REPLICA_REPORT_INTERVAL_MS. The answer carries any pause or resume asked for on the status page.",
+        summary: 'Report a replica.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['startedAt', 'report'],
+                properties: {
+                  startedAt: { type: 'string', format: 'date-time' },
+                  report: { type: 'object', description: 'At most 64 KiB of JSON.' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': ok('The replica as stored, with any intake request.', {
+            type: 'object',
+            required: ['replica'],
+            properties: {
+              replica: {
+                type: 'object',
+                required: ['name', 'reportedAt', 'report'],
+                properties: {
+                  name: { type: 'string' },
+                  reportedAt: { type: 'string', format: 'date-time' },
+                  startedAt: { type: 'string', format: 'date-time' },
+                  report: { type: 'object' },
+                  intakeRequest: {
+                    type: 'object',
+                    required: ['state', 'by', 'at'],
+                    properties: {
+                      state: { type: 'string', enum: ['paused', 'running'] },
+                      by: { type: 'string' },
+                      at: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            },
+          }),
+          ...errors(400, 404),
+        },
       },
     },
     '/stats': {
@@ -321,7 +485,14 @@ export const TASK_API_OPENAPI = {
     },
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      basic: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Any user name; the Task API key (or read-only key) as password.',
+      },
+    },
     parameters: {
       TaskId: {
         name: 'id',

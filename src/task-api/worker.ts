@@ -18,6 +18,10 @@ export interface TaskApiEnv {
   HYPERDRIVE: { connectionString: string };
   /** Secret (`wrangler secret put TASK_API_KEY`): the bearer key callers present. */
   TASK_API_KEY: string;
+  /** Optional secret: a status-page credential that may look but not act. */
+  STATUS_PAGE_READ_ONLY_KEY?: string;
+  /** Optional var: "true" makes the status page read-only for every credential. */
+  STATUS_PAGE_READ_ONLY?: string;
   /** Optional var: the PostgreSQL schema of the tables (default codegen_pr). */
   TASK_STORE_SCHEMA?: string;
   /** Optional var: debug logs each request. */
@@ -86,7 +90,15 @@ export default {
     const schema = env.TASK_STORE_SCHEMA || undefined;
     const connection = connectOnFirstUse(env.HYPERDRIVE.connectionString);
     const store = createSqlTaskStore(migratedFirst(connection, schema), schema ? { schema } : {});
-    const app = createTaskApiApp({ store, apiKey: env.TASK_API_KEY, logger });
+    const app = createTaskApiApp({
+      store,
+      apiKey: env.TASK_API_KEY,
+      logger,
+      statusPage: {
+        ...(env.STATUS_PAGE_READ_ONLY_KEY ? { readOnlyKey: env.STATUS_PAGE_READ_ONLY_KEY } : {}),
+        readOnly: env.STATUS_PAGE_READ_ONLY === 'true',
+      },
+    });
     try {
       return await app.fetch(request, env);
     } finally {

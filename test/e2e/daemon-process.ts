@@ -3,7 +3,7 @@
  * lines. Used by the end-to-end tests; every process started here is killed by stop() or killAll().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -49,7 +49,12 @@ export function startDaemon(
   const stderr: string[] = [];
   const waiters = new Set<{ predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   let buffer = '';
+  // E2E_LOG_DIR keeps every daemon's log for a look after a failed run (one file per process).
+  const keep = process.env.E2E_LOG_DIR
+    ? createWriteStream(path.join(process.env.E2E_LOG_DIR, `daemon-${child.pid ?? 'x'}.log`))
+    : undefined;
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    keep?.write(chunk);
     buffer += chunk;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -74,6 +79,7 @@ export function startDaemon(
   const exited = new Promise<number | string>((resolve) => {
     child.on('exit', (code, signal) => {
       running.delete(child);
+      keep?.end();
       resolve(code ?? signal ?? -1);
     });
   });

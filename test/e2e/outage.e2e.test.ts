@@ -42,15 +42,29 @@ describe(`a Codegen outage of ${OUTAGE_MS / 1000} s during ${TASKS} in-flight ta
           DEPENDENCY_PROBE_INTERVAL_MS: '500',
           DEPENDENCY_PROBE_MAX_INTERVAL_MS: '5000',
           BREAKER_RESET_MS: '2000',
+          // 100 runs polled every 100 ms kept the fake (in this test's process) so busy on a loaded machine that
+          // the last runs' creation timed out again and again before the outage began; the outage does not
+          // depend on how often a run is polled.
+          CODEGEN_POLL_MAX_MS: '2000',
         }),
       );
       const tasks = async () => (await Promise.all(ids.map((id) => world.store.getTask(id)))) as Task[];
+      // A timed-out wait says what the daemon said about the tasks it waited on: a hang reads differently from a
+      // slow machine.
+      const explain = (stuck: Task[]): string => {
+        const some = stuck.slice(0, 2);
+        const said = daemon.logs
+          .filter((l) => some.some((t) => l.taskId === t.id))
+          .slice(-20)
+          .map((l) => `${String(l.time)} ${l.msg} ${(l.err as { message?: string } | undefined)?.message ?? ''}`);
+        return `${stuck.length} tasks, e.g. ${JSON.stringify(some)}\nthe daemon said:\n${said.join('\n')}`;
+      };
       // Under load a create call can time out before the outage starts; such a task comes back and finds or
       // makes its run. Attempts spent before the outage are not the outage's: they are compared from here on.
       await until(
         async () => (await tasks()).every((t) => t.status === 'awaiting_agent'),
         240_000,
-        async () => JSON.stringify((await tasks()).filter((t) => t.status !== 'awaiting_agent').slice(0, 2)),
+        async () => explain((await tasks()).filter((t) => t.status !== 'awaiting_agent')),
       );
 
       const attemptsBefore = new Map((await tasks()).map((t) => [t.id, t.attempts]));
@@ -74,7 +88,7 @@ describe(`a Codegen outage of ${OUTAGE_MS / 1000} s during ${TASKS} in-flight ta
       await until(
         async () => (await tasks()).every((t) => t.status === 'completed' || t.status === 'failed'),
         120_000,
-        async () => JSON.stringify((await tasks()).filter((t) => t.status !== 'completed').slice(0, 2)),
+        async () => explain((await tasks()).filter((t) => t.status !== 'completed')),
       );
       expect(await daemon.stop('SIGTERM')).toBe(0);
       const done = await tasks();

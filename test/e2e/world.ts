@@ -1,15 +1,9 @@
 /**
  * The outside world of an end-to-end run, all on loopback: the Task API service over a real store (SQLite in
- * memory, or PostgreSQL), the Codegen fake and the GitHub fake. SQLite rather than PGlite: the embedded default,
- * opened in milliseconds, where PGlite's start alone outlasted a 30 s hook on a loaded 2-core machine. When the Codegen fake finishes a run it opens
+ * memory, or PostgreSQL), the Codegen fake and the GitHub fake. When the Codegen fake finishes a run it opens
  * the PR on the GitHub fake as codegen-sh[bot], the way Codegen's GitHub App does.
  */
-import {
-  createSqliteTaskStore,
-  migrateSqlite,
-  openSqliteDatabase,
-  SQLITE_MEMORY,
-} from '../../src/adapters/task-store/sqlite/index.js';
+import { openSqliteTaskStore } from '../../src/adapters/task-store/sqlite/index.js';
 import type { TaskStore } from '../../src/pipeline/ports.js';
 import { startTaskApiServer } from '../../src/task-api/node-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -32,15 +26,10 @@ export interface World {
 /** A second repository connected to Codegen (id 8), for tests that need two. */
 export const OTHER_REPO = 'acme/gadgets';
 
-/** A fresh in-memory SQLite task store. */
-function memoryStore(): TaskStore {
-  const database = openSqliteDatabase(SQLITE_MEMORY);
-  migrateSqlite(database);
-  return createSqliteTaskStore(database);
-}
-
 export async function startWorld(options: { store?: TaskStore; pollsUntilDone?: number } = {}): Promise<World> {
-  const store = options.store ?? memoryStore();
+  // The embedded default (SQLite in memory) unless the test brings its own store: it opens in milliseconds,
+  // where PGlite spends seconds of CPU, which a loaded machine turns into a timed-out setup.
+  const store = options.store ?? (await openSqliteTaskStore({ file: 'memory://' }));
   const api = await startTaskApiServer({
     store,
     apiKey: TASK_API_KEY,

@@ -140,7 +140,13 @@ export function createGitHubState(config: {
     'pulls/list': ({ params, query }) => {
       const repo = repoOf(params.owner ?? '', params.repo ?? '');
       if (!repo) return notFound();
-      let list = [...repo.pulls.values()].sort((a, b) => b.number - a.number);
+      // GitHub's order: sort created (default) or updated; direction desc by default for created, else asc.
+      const sort = query.sort ?? 'created';
+      const direction = query.direction ?? (sort === 'created' ? 'desc' : 'asc');
+      const key = (p: FakePull) => (sort === 'updated' ? Date.parse(p.updatedAt) : p.number);
+      let list = [...repo.pulls.values()].sort((a, b) =>
+        direction === 'desc' ? key(b) - key(a) || b.number - a.number : key(a) - key(b) || a.number - b.number,
+      );
       const state = query.state ?? 'open';
       if (state !== 'all') list = list.filter((p) => p.state === state);
       // Real GitHub quirk: a head without the owner: prefix is silently ignored and every PR comes back.

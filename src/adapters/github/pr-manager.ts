@@ -19,6 +19,7 @@ import type { GitHubOctokit } from './octokit.js';
 import { renderTaskSection, upsertTaskSection } from './pr-body.js';
 import { capText, cleanLine } from '../../prompt/untrusted.js';
 import { createPullReader, parsePullUrl, toView, type PullView } from './pull-reader.js';
+import type { RecentPullLister } from './recent-pulls.js';
 
 export interface PullRequestManagerDeps {
   octokit: GitHubOctokit;
@@ -70,7 +71,7 @@ function sectionFor({ task, run, taskUrl }: EnsurePullRequestInput): string {
 }
 
 /** Build the CodeHost that opens, completes and inspects pull requests through `octokit`. */
-export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost {
+export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost & RecentPullLister {
   const { octokit, logger } = deps;
   const assigneeDelayMs = deps.assigneeRetryDelayMs ?? 1000;
 
@@ -296,7 +297,23 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     }
   };
 
+  const listRecentPullRequests: RecentPullLister['listRecentPullRequests'] = (repository, since, maxPages, signal) =>
+    cancellable(signal, async () => {
+      const { pulls, complete } = await reader.listUpdatedSince(repository, since, maxPages, signal);
+      return {
+        complete,
+        pulls: pulls.map((pr) => ({
+          state: pr.state,
+          draft: pr.draft,
+          url: pr.url,
+          number: pr.number,
+          ...(pr.updatedAt ? { updatedAt: pr.updatedAt } : {}),
+        })),
+      };
+    });
+
   return {
+    listRecentPullRequests,
     probe: (signal) => cancellable(signal, () => probe(signal)),
     ensurePullRequest: (input, signal) => cancellable(signal, () => ensure(input, signal)),
     getPullRequestStatus: (repository, number, signal) => cancellable(signal, () => status(repository, number, signal)),

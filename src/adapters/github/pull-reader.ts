@@ -166,7 +166,42 @@ export function createPullReader(octokit: GitHubOctokit, cacheSize: number) {
       (data) => checksOf(data.state, data.total_count),
     );
 
-  return { get, findByBranch, checks };
+  /**
+   * Pull requests of `repo` most recently updated first (GET /repos/{owner}/{repo}/pulls?state=all&sort=updated
+   * &direction=desc), page by page, until one was last updated before `since` or `maxPages` pages were read.
+   * One request per 100 PRs changed since the cut-off, instead of one per PR ever opened.
+   */
+  const listUpdatedSince = async (
+    repo: RepositoryRef,
+    since: string,
+    maxPages: number,
+    signal?: AbortSignal,
+  ): Promise<{ pulls: PullView[]; complete: boolean }> => {
+    const cutoff = Date.parse(since);
+    const pulls: PullView[] = [];
+    for (let page = 1; page <= maxPages; page += 1) {
+      const { data } = await call('pulls.list', () =>
+        octokit.rest.pulls.list({
+          ...repo,
+          state: 'all',
+          sort: 'updated',
+          direction: 'desc',
+          per_page: 100,
+          page,
+          request: { signal },
+        }),
+      );
+      for (const pull of data) {
+        const view = toView(repo, pull);
+        if (view.updatedAt && Date.parse(view.updatedAt) < cutoff) return { pulls, complete: true };
+        pulls.push(view);
+      }
+      if (data.length < 100) return { pulls, complete: true };
+    }
+    return { pulls, complete: false };
+  };
+
+  return { get, findByBranch, checks, listUpdatedSince };
 }
 
 /** What createPullReader returns. */

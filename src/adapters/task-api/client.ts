@@ -6,6 +6,7 @@
  */
 import { got, type Method } from 'got';
 import { isDaemonError } from '../../domain/errors.js';
+import type { ReplicaRecord, StoreOperations } from '../task-store/operations.js';
 import type { ClaimedTask, Lease, NewTask, PullRequestRef, RunIntent, Task, TaskStatus } from '../../domain/task.js';
 import type { Logger } from '../../observability/logger.js';
 import type {
@@ -64,7 +65,7 @@ interface Call<T> {
 const task = (id: string, rest = ''): string => `tasks/${encodeURIComponent(id)}${rest}`;
 
 /** Create a TaskStore that talks to the Task API. */
-export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
+export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore & Pick<StoreOperations, 'reportReplica'> {
   const guard = options.guard ?? passThroughGuard('task-store');
   const logger = options.logger.child({ component: 'task-api-client' });
   const http = got.extend({
@@ -265,6 +266,16 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
         signal,
       );
     },
+    /** The replica's report for the status page (PUT /replicas/{name}); see replica-report.ts. */
+    async reportReplica(
+      name: string,
+      startedAt: string,
+      report: Record<string, unknown>,
+      signal?: AbortSignal,
+    ): Promise<ReplicaRecord> {
+      const path = `replicas/${encodeURIComponent(name)}`;
+      return send({ kind: 'write', method: 'PUT', path, body: { startedAt, report }, parse: parseReplica }, signal);
+    },
     async countByStatus(signal?: AbortSignal): Promise<Partial<Record<TaskStatus, number>>> {
       return send({ kind: 'read', method: 'GET', path: 'stats', parse: parseCounts }, signal);
     },
@@ -278,6 +289,29 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore {
     async close(): Promise<void> {
       // Nothing to release: got keeps no open handles between requests, and the guard belongs to the caller.
     },
+  };
+}
+
+function parseReplica(body: unknown): ReplicaRecord {
+  const replica = (body as { replica?: unknown } | null)?.replica as Partial<ReplicaRecord> | undefined;
+  if (
+    !replica ||
+    typeof replica.name !== 'string' ||
+    typeof replica.reportedAt !== 'string' ||
+    !replica.report ||
+    typeof replica.report !== 'object'
+  ) {
+    throw invalidResponse('replica response', 'replica.name, reportedAt and report are required');
+  }
+  const request = replica.intakeRequest;
+  const valid =
+    request && (request.state === 'paused' || request.state === 'running') && typeof request.by === 'string';
+  return {
+    name: replica.name,
+    reportedAt: replica.reportedAt,
+    report: replica.report,
+    ...(typeof replica.startedAt === 'string' ? { startedAt: replica.startedAt } : {}),
+    ...(valid ? { intakeRequest: { state: request.state, by: request.by, at: String(request.at) } } : {}),
   };
 }
 

@@ -92,6 +92,45 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${s}.tasks ADD COLUMN started_at timestamptz`,
     ],
   },
+  {
+    version: 3,
+    name: 'retention, live-row indexes, replica reports and operator actions',
+    statements: (s) => [
+      // Queue depth and the oldest ready task read live rows through tasks_claim_idx (version 1), whose
+      // condition is exactly the live statuses: no index of their own is needed.
+      // Retention's batches and the oldest finished task: finished rows in the order they finished.
+      `CREATE INDEX tasks_finished_idx ON ${s}.tasks (completed_at)
+        WHERE status IN ('completed','failed','cancelled')`,
+      // Each replica's last report (intake, breakers, budgets), written with its heartbeat; the status page
+      // reads it. intake_request is what a person asked from the status page (paused, running), by whom.
+      `CREATE TABLE ${s}.replicas (
+        name text PRIMARY KEY,
+        reported_at timestamptz NOT NULL DEFAULT now(),
+        started_at timestamptz,
+        report jsonb NOT NULL DEFAULT '{}'::jsonb,
+        intake_request text CONSTRAINT replicas_intake_request_check CHECK (intake_request IN ('paused','running')),
+        intake_request_by text,
+        intake_request_at timestamptz
+      )`,
+      // Jobs one replica at a time runs (retention): a lease row, taken when free or expired.
+      `CREATE TABLE ${s}.maintenance_leases (
+        name text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        last_run_at timestamptz,
+        last_result jsonb
+      )`,
+      // What people did that is not a task's (pausing and resuming intake), with who did it.
+      `CREATE TABLE ${s}.operator_actions (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        actor text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        detail jsonb
+      )`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

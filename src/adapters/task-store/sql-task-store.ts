@@ -12,10 +12,12 @@
  * Tables live in a schema (default `codegen_pr`) created by `migrate()`, which must run first.
  */
 import type { TaskStore } from '../../pipeline/ports.js';
+import type { StoreOperations } from './operations.js';
 import { DEFAULT_SCHEMA, quoteSchema, type SqlClient } from './sql.js';
 import { classifyingClient, throwIfAborted } from './sql-errors.js';
 import { createLeasedOps } from './sql-leased-writes.js';
 import { createAdminOps } from './sql-task-admin.js';
+import { createSqlOperations } from './sql-operations.js';
 import { createContext } from './store-context.js';
 
 export interface SqlTaskStoreOptions {
@@ -31,7 +33,7 @@ export interface SqlTaskStoreOptions {
 }
 
 /** Build a TaskStore on `sql`. close() closes `sql`. */
-export function createSqlTaskStore(sql: SqlClient, options: SqlTaskStoreOptions = {}): TaskStore {
+export function createSqlTaskStore(sql: SqlClient, options: SqlTaskStoreOptions = {}): TaskStore & StoreOperations {
   const client = classifyingClient(sql);
   const context = createContext(
     client,
@@ -42,6 +44,8 @@ export function createSqlTaskStore(sql: SqlClient, options: SqlTaskStoreOptions 
   return {
     ...createLeasedOps(context),
     ...createAdminOps(context),
+    // Operators' queries (operations.ts): found by storeOperations(), not part of the TaskStore port.
+    ...createSqlOperations(context),
     async ping(signal?: AbortSignal) {
       throwIfAborted(signal);
       await client.query('SELECT 1', [], signal);

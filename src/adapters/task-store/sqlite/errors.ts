@@ -62,7 +62,7 @@ export function classifySqliteError(error: unknown): DaemonError {
 }
 
 /** Wrap every method of `store` so what leaves it is a classified DaemonError. */
-export function classifyingSqliteStore(store: TaskStore): TaskStore {
+export function classifyingSqliteStore<S extends TaskStore>(store: S): S {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>) {
     wrapped[name] = async (...args: unknown[]) => {
@@ -73,5 +73,5 @@ export function classifyingSqliteStore(store: TaskStore): TaskStore {
       }
     };
   }
-  return wrapped as unknown as TaskStore;
+  return wrapped as unknown as S;
 }

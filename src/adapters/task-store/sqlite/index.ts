@@ -15,6 +15,8 @@ import { classifyingSqliteStore, classifySqliteError } from './errors.js';
 import { createSqliteLeasedOps } from './leased-writes.js';
 import { migrateSqlite } from './migrations.js';
 import { createSqliteAdminOps } from './task-admin.js';
+import { createSqliteOperations } from './operations.js';
+import type { StoreOperations } from '../operations.js';
 
 export { openSqliteDatabase, SQLITE_FILE_NAME, SQLITE_MEMORY, type SqliteDatabase } from './database.js';
 export { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from './migrations.js';
@@ -28,7 +30,10 @@ export interface SqliteTaskStoreOptions {
 }
 
 /** Build a TaskStore on an open, migrated database. close() closes the database. */
-export function createSqliteTaskStore(database: SqliteDatabase, options: SqliteTaskStoreOptions = {}): TaskStore {
+export function createSqliteTaskStore(
+  database: SqliteDatabase,
+  options: SqliteTaskStoreOptions = {},
+): TaskStore & StoreOperations {
   const context = {
     database,
     now: options.now ?? (() => new Date()),
@@ -37,6 +42,8 @@ export function createSqliteTaskStore(database: SqliteDatabase, options: SqliteT
   return classifyingSqliteStore({
     ...createSqliteLeasedOps(context),
     ...createSqliteAdminOps(context),
+    // Operators' queries (../operations.ts): found by storeOperations(), not part of the TaskStore port.
+    ...createSqliteOperations(context),
     async ping(signal?: AbortSignal) {
       throwIfAborted(signal);
       database.statement('SELECT 1').get();

@@ -86,6 +86,42 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `CREATE INDEX task_events_task_idx ON task_events (task_id, id)`,
     ],
   },
+  // Version 2 of the PostgreSQL store is part of version 1 here; 3 is numbered like its PostgreSQL twin.
+  {
+    version: 3,
+    name: 'retention, live-row indexes, replica reports and operator actions',
+    statements: [
+      // Queue depth and the oldest ready task read live rows through tasks_claim_idx (version 1), whose
+      // condition is exactly the live statuses: no index of their own is needed.
+      // Retention's batches and the oldest finished task: finished rows in the order they finished.
+      `CREATE INDEX tasks_finished_idx ON tasks (completed_at)
+        WHERE status IN ('completed','failed','cancelled')`,
+      `CREATE TABLE replicas (
+        name TEXT PRIMARY KEY,
+        reported_at TEXT NOT NULL DEFAULT ${NOW_TEXT},
+        started_at TEXT,
+        report TEXT NOT NULL DEFAULT '{}',
+        intake_request TEXT CHECK (intake_request IN ('paused','running')),
+        intake_request_by TEXT,
+        intake_request_at TEXT
+      ) STRICT`,
+      `CREATE TABLE maintenance_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        last_run_at TEXT,
+        last_result TEXT
+      ) STRICT`,
+      `CREATE TABLE operator_actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL DEFAULT ${NOW_TEXT},
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT
+      ) STRICT`,
+    ],
+  },
 ];
 
 /** Bring the schema up to date; returns the versions applied (empty when it was current). */
