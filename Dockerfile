@@ -4,6 +4,7 @@
 #        docker run --env-file .env -p 8787:8787 codegen-pr task-api      (the Task API)
 # Stop with at least SHUTDOWN_GRACE_MS + 15 s of grace (production: 120 s), e.g. `docker stop -t 150`:
 # Docker's default of 10 s kills tasks mid-flight (they are re-claimed from their checkpoint, but late).
+# Node 24: one of the majors package.json engines and .ci/run name (test/deploy/engines.test.ts keeps them equal).
 FROM node:24-bookworm-slim AS build
 # better-sqlite3 (the embedded store) is a native addon: its install script downloads a prebuilt binary for this
 # Node and platform, and builds it with node-gyp when the download is not reachable, which needs these three.

@@ -85,6 +85,8 @@ function onlyFlags(command: string, argv: string[], allowed: string[]): void {
 async function main(argv: string[]): Promise<number> {
   const [command = 'run', ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
+    // `help tasks [add]` is `tasks [add] --help`.
+    if (rest[0] === 'tasks') return runTasks(['help', ...rest.slice(1)]);
     const topic = rest[0] !== undefined ? COMMAND_HELP[rest[0]] : undefined;
     console.log(topic ?? HELP);
     return EXIT.ok;

@@ -14,7 +14,12 @@ import { request } from '@octokit/request';
 import { describe, expect, it } from '@jest/globals';
 
 const require = createRequire(path.resolve('package.json'));
-const semver = require('semver') as typeof import('semver');
+// semver comes with npm's own tooling (no types installed): the three functions used here.
+const semver = require('semver') as {
+  satisfies(version: string, range: string): boolean;
+  minVersion(range: string): { version: string } | null;
+  major(version: string): number;
+};
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } };
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
   packages: Record<string, { engines?: { node?: string } | string[]; dev?: boolean }>;

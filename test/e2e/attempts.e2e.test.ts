@@ -128,6 +128,10 @@ describe('exactly one live run per task, and attempts only for the task’s own 
     expect(runsOf(id)).toHaveLength(3);
     const history = await world.store.getTaskHistory(id);
     expect(history.filter((e) => e.kind === 'agent-run-recorded')).toHaveLength(3);
+    // The last attempt's end line names the failure: the task's one line saying it failed, and why.
+    const ends = daemon.logs.filter((l) => l.taskId === id && l.msg.startsWith(`task ${id} failed`));
+    expect(ends).toHaveLength(1);
+    expect(ends[0]?.msg).toMatch(new RegExp(`^task ${id} failed: agent-no-changes: .+`));
     expect(await daemon.stop('SIGTERM')).toBe(0);
   }, 90_000);
 });

@@ -50,6 +50,14 @@ describe('daemon end to end (50 tasks)', () => {
       expect(task.checkpoint.agentRunId).toBeDefined();
     }
 
+    // Each task's attempt logs one line when it starts and one when it ends, naming its PR.
+    for (const task of page.tasks) {
+      const mine = daemon.logs.filter((l) => l.taskId === task.id && / (started|completed)\b/.test(l.msg));
+      expect(mine).toHaveLength(2);
+      expect(mine[0]?.msg).toMatch(new RegExp(`^task ${task.id} started \\(attempt \\d+\\)$`));
+      expect(mine[1]?.msg).toBe(`task ${task.id} completed: ${task.checkpoint.pr?.url}`);
+    }
+
     // Exactly one agent run per task.
     const runsPerTask = new Map<string, number>();
     for (const run of world.codegen.runs) {

@@ -1,13 +1,18 @@
 /**
  * CodegenClient under the conditions that used to break its promise, against the loopback fakes and a real
  * store: more tasks than pool slots, processTask racing the scheduler, malformed rows one after another, and a
- * store that fails a write while a task with its PR recorded is being completed.
+ * store that fails a write while a task with its PR recorded is being completed. The store is SQLite in memory
+ * (the embedded default; PGlite, which takes over 30 s to start on a loaded machine, has its own suites).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { CodegenClient, type CodegenClientConfig } from '../../src/client.js';
 import { DaemonError } from '../../src/domain/errors.js';
-import { createSqlTaskStore, migrate } from '../../src/adapters/task-store/index.js';
-import { openPgliteClient } from '../../src/adapters/task-store/pglite.js';
+import {
+  createSqliteTaskStore,
+  migrateSqlite,
+  openSqliteDatabase,
+  SQLITE_MEMORY,
+} from '../../src/adapters/task-store/sqlite/index.js';
 import type { TaskStore } from '../../src/pipeline/ports.js';
 import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
 import { startGitHubFake, type GitHubFake } from '../fakes/github-fake.js';
@@ -21,7 +26,7 @@ describe('CodegenClient keeps its promise at the edges', () => {
   const closers: Array<() => Promise<void>> = [];
 
   const configFor = (extra: CodegenClientConfig = {}): CodegenClientConfig => ({
-    taskStore: { kind: 'pglite', pgliteDir: 'memory://' },
+    taskStore: { kind: 'sqlite', dataDir: 'memory://' },
     github: { token: github.token, repository: REPO, apiUrl: github.url, writeMinTimeMs: 0, notificationMinTimeMs: 0 },
     codegen: {
       apiKey: codegen.token,
@@ -43,10 +48,11 @@ describe('CodegenClient keeps its promise at the edges', () => {
     return client;
   };
   const sqlStore = async () => {
-    const sql = await openPgliteClient('memory://');
-    await migrate(sql);
-    closers.push(() => sql.close());
-    return { sql, store: createSqlTaskStore(sql) };
+    const database = openSqliteDatabase(SQLITE_MEMORY);
+    migrateSqlite(database);
+    const store = createSqliteTaskStore(database);
+    closers.push(() => store.close());
+    return { database, store };
   };
 
   beforeAll(async () => {
@@ -98,10 +104,10 @@ describe('CodegenClient keeps its promise at the edges', () => {
   });
 
   it('malformed rows one after another fail by themselves and never pause intake', async () => {
-    const { sql, store } = await sqlStore();
+    const { database, store } = await sqlStore();
     const bad = Array.from({ length: 6 }, (_, i) => ({ id: `bad-${i}`, title: `Bad ${i}`, description: 'd' }));
     await store.addTasks(bad);
-    await sql.query(`UPDATE codegen_pr.tasks SET type = 'no-such-type' WHERE id LIKE 'bad-%'`);
+    database.db.prepare(`UPDATE tasks SET type = 'no-such-type' WHERE id LIKE 'bad-%'`).run();
     const client = await make(configFor({ processing: { concurrency: 1, batchSize: 1, pollInterval: 20 } }), store);
     const paused: string[] = [];
     client.on('intake_paused', (e) => paused.push(e.reason));

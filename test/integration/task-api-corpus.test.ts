@@ -58,7 +58,7 @@ describe.each(storeBackends('task-api-corpus'))('the malformed-request corpus ($
     });
     vars.TASK = TASK_ID;
     vars.TOKEN = claim!.lease.token;
-  });
+  }, backend.openTimeoutMs);
 
   afterAll(async () => {
     await harness?.close();

@@ -135,7 +135,7 @@ describe.each(storeBackends('task-api-stored-rows'))('malformed rows through the
       if (claims.length === 0) break;
       for (const claim of claims) outcomes.set(claim.task.id, await runTask(claim, deps, new AbortController().signal));
     }
-  });
+  }, backend.openTimeoutMs);
 
   afterAll(async () => {
     await server?.close();

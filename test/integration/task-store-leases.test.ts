@@ -18,7 +18,7 @@ describe.each(storeBackends('task_leases'))('task store leases on $name', (backe
 
   beforeAll(async () => {
     h = await backend.open();
-  });
+  }, backend.openTimeoutMs);
   afterAll(async () => {
     await h?.close();
   });

@@ -22,7 +22,7 @@ describe.each(storeBackends('task_sightings'))('agent run sightings on $name', (
   let h: StoreHarness;
   beforeAll(async () => {
     h = await backend.open();
-  });
+  }, backend.openTimeoutMs);
   afterAll(async () => {
     await h?.close();
   });

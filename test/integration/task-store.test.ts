@@ -17,7 +17,7 @@ describe.each(storeBackends('task_store'))('task store on $name', (backend) => {
   let h: StoreHarness;
   beforeAll(async () => {
     h = await backend.open();
-  });
+  }, backend.openTimeoutMs);
   afterAll(async () => {
     await h?.close();
   });

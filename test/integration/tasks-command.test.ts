@@ -186,4 +186,29 @@ describe('tasks command (SQLite in memory)', () => {
     expect(await run('add', '--file', path.join(dir, 'absent.yaml'))).toBe(2);
     expect(err[0]).toMatch(/cannot read .*absent\.yaml/);
   });
+
+  it('adds a long file 500 at a time with progress, and says how far it got when the store refuses a batch', async () => {
+    const file = path.join(dir, 'many.json');
+    const many = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, title: `Bulk ${i}`, description: 'Bulk.' }));
+    await writeFile(file, JSON.stringify(many('bulk', 1_200)));
+    const steps: string[] = [];
+    const progress = (done: number, total: number) => steps.push(`${done}/${total}`);
+    const code = await runTasksCommand(['add', '--file', file], {
+      store,
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      progress,
+    });
+    expect(code).toBe(0);
+    expect(out).toHaveLength(1_200);
+    expect(steps).toEqual(['0/1200', '500/1200', '1000/1200', '1200/1200']);
+
+    // The second batch repeats an id the first batch added: the first 500 stay, the error says so.
+    await writeFile(file, JSON.stringify([...many('more', 500), ...many('more', 10)]));
+    out = [];
+    expect(await run('add', '--file', file)).toBe(1);
+    expect(err[0]).toMatch(/^error: added 500 of 510 tasks, then the store refused the rest: /);
+    expect(await store.getTask('more-499')).toBeDefined();
+  });
 });

@@ -149,7 +149,7 @@ export function createSqlOperations(c: StoreContext): StoreOperations {
         `INSERT INTO ${leases} AS l (name, holder, expires_at)
          VALUES ($1, $2, now() + $3::int * interval '1 millisecond')
          ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-          WHERE l.expires_at < now() OR l.holder = EXCLUDED.holder
+          WHERE l.expires_at <= now() OR l.holder = EXCLUDED.holder
          RETURNING holder`,
         [RETENTION_LEASE, options.holder, options.leaseMs],
         signal,

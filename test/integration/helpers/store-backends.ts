@@ -49,7 +49,16 @@ export interface StoreHarness {
 export interface StoreBackend {
   name: 'sqlite' | 'pglite' | 'postgres';
   open(): Promise<StoreHarness>;
+  /**
+   * The bound on a hook that opens this backend. PGlite starts a PostgreSQL in WebAssembly: a few seconds on a
+   * quiet machine, over 30 s (the default test timeout) on a loaded 2-core one; the hook awaits it either way.
+   */
+  openTimeoutMs: number;
 }
+
+/** Hook bounds: generous, since a bound only ends a hang; nothing is asserted about how long an open takes. */
+const OPEN_TIMEOUT_MS = 60_000;
+const PGLITE_OPEN_TIMEOUT_MS = 180_000;
 
 /** A schema name unique to this file and process. */
 export function uniqueSchema(tag: string): string {
@@ -99,6 +108,7 @@ export function sqliteSqlClient(database: SqliteDatabase): SqlClient {
 function sqliteBackend(): StoreBackend {
   return {
     name: 'sqlite',
+    openTimeoutMs: OPEN_TIMEOUT_MS,
     open: async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'codegen-pr-sqlite-'));
       const database = openSqliteDatabase(path.join(dir, 'codegen-pr.db'));
@@ -133,6 +143,7 @@ export function storeBackends(tag: string): StoreBackend[] {
     sqliteBackend(),
     {
       name: 'pglite',
+      openTimeoutMs: PGLITE_OPEN_TIMEOUT_MS,
       open: async () => {
         const sql = await openPgliteClient('memory://');
         await migrate(sql);
@@ -143,6 +154,7 @@ export function storeBackends(tag: string): StoreBackend[] {
   if (DATABASE_URL) {
     backends.push({
       name: 'postgres',
+      openTimeoutMs: OPEN_TIMEOUT_MS,
       open: async () => {
         const schema = uniqueSchema(tag);
         const sql = createPostgresClient({ connectionString: DATABASE_URL, poolSize: 10 });

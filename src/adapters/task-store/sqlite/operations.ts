@@ -121,7 +121,7 @@ export function createSqliteOperations(c: SqliteContext): StoreOperations {
             .statement(
               `INSERT INTO maintenance_leases AS l (name, holder, expires_at) VALUES (@name, @holder, @until)
                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-                WHERE l.expires_at < @now OR l.holder = excluded.holder
+                WHERE l.expires_at <= @now OR l.holder = excluded.holder
                RETURNING holder`,
             )
             .get({ name: RETENTION_LEASE, holder: options.holder, until: later(now, options.leaseMs), now });
