@@ -211,4 +211,29 @@ describe('tasks command (SQLite in memory)', () => {
     expect(err[0]).toMatch(/^error: added 500 of 510 tasks, then the store refused the rest: /);
     expect(await store.getTask('more-499')).toBeDefined();
   });
+
+  it('adds a file in one call, all or nothing, when the store is local (no batch limit)', async () => {
+    const file = path.join(dir, 'local.json');
+    const many = Array.from({ length: 1_200 }, (_, i) => ({ id: `local-${i}`, title: `L ${i}`, description: 'd' }));
+    // The last task repeats the first one's id: the store refuses the call, and nothing of the file is kept.
+    await writeFile(file, JSON.stringify([...many, many[0]]));
+    const steps: string[] = [];
+    const deps = {
+      store,
+      out: (line: string) => out.push(line),
+      err: (line: string) => err.push(line),
+      progress: (done: number, total: number) => steps.push(`${done}/${total}`),
+      addBatchLimit: () => undefined,
+    };
+    expect(await runTasksCommand(['add', '--file', file], deps)).toBe(1);
+    expect(await store.getTask('local-0')).toBeUndefined();
+    expect(await store.getTask('local-1199')).toBeUndefined();
+
+    await writeFile(file, JSON.stringify(many));
+    out = [];
+    steps.length = 0;
+    expect(await runTasksCommand(['add', '--file', file], deps)).toBe(0);
+    expect(out).toHaveLength(1_200);
+    expect(steps).toEqual(['0/1200', '1200/1200']);
+  });
 });
