@@ -14,7 +14,7 @@ import { request } from '@octokit/request';
 import { describe, expect, it } from '@jest/globals';
 
 const require = createRequire(path.resolve('package.json'));
-// semver comes with npm's own tooling (no types installed): the three functions used here.
+// semver (a dev dependency, no types installed): the three functions used here.
 const semver = require('semver') as {
   satisfies(version: string, range: string): boolean;
   minVersion(range: string): { version: string } | null;
