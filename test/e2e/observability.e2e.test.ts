@@ -71,8 +71,9 @@ describe('observability of a live daemon', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await killAll();
+    // Prometheus first: once the daemon's port is free another suite may be given it, and must not be scraped.
     await prometheus?.stop();
+    await killAll();
     await world?.close();
   });
 
@@ -154,6 +155,8 @@ describe('observability of a live daemon', () => {
       expect(await value('codegen_pr:task_duration_seconds:mean1h')).toBeGreaterThan(0);
       expect(await value('codegen_pr:tasks_waiting:max')).toBe(0);
 
+      // Prometheus first: a port the daemon gives back may go to another suite's fake, which it would scrape.
+      await live.stop();
       expect(await daemon.stop('SIGTERM')).toBe(0);
     },
     120_000,
