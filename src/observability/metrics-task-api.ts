@@ -9,7 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LIVE_STATUSES, type StoreOperations } from '../adapters/task-store/operations.js';
-import { SHORT_BUCKETS } from './metrics.js';
+import { SHORT_BUCKETS, createRetentionMetrics } from './metrics.js';
 
 /** What app.ts needs: no prom-client type leaks into the app, which also runs in a Worker. */
 export interface TaskApiMetrics {
@@ -62,24 +62,7 @@ export function createTaskApiMetrics(options: {
     help: 'Age of the oldest finished task still kept; retention deletes those older than its limit.',
     registers,
   });
-  const retention = {
-    retentionDeleted: new Counter({
-      name: 'codegen_pr_retention_deleted_total',
-      help: 'Rows retention deleted, by table (tasks: finished tasks past the retention age; task_events: their history).',
-      labelNames: ['table'],
-      registers,
-    }),
-    retentionLastRun: new Gauge({
-      name: 'codegen_pr_retention_last_run_timestamp_seconds',
-      help: 'When retention last ran to the end, on whichever replica held its lease (Unix time; 0 never seen).',
-      registers,
-    }),
-    retentionMaxAge: new Gauge({
-      name: 'codegen_pr_retention_max_age_seconds',
-      help: 'Configured retention age: finished tasks older than this are deleted (0 keeps them for ever).',
-      registers,
-    }),
-  };
+  const retention = createRetentionMetrics(registers);
   const buildInfo = new Gauge({
     name: 'codegen_pr_task_api_build_info',
     help: 'Version of codegen-pr and of Node serving the Task API.',

@@ -217,22 +217,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Age of the oldest finished task still kept; retention deletes those older than its limit.',
       registers,
     }),
-    retentionDeleted: new Counter({
-      name: 'codegen_pr_retention_deleted_total',
-      help: 'Rows retention deleted, by table (tasks: finished tasks past the retention age; task_events: their history).',
-      labelNames: ['table'],
-      registers,
-    }),
-    retentionLastRun: new Gauge({
-      name: 'codegen_pr_retention_last_run_timestamp_seconds',
-      help: 'When retention last ran to the end, on whichever replica held its lease (Unix time; 0 never seen).',
-      registers,
-    }),
-    retentionMaxAge: new Gauge({
-      name: 'codegen_pr_retention_max_age_seconds',
-      help: 'Configured retention age: finished tasks older than this are deleted (0 keeps them for ever).',
-      registers,
-    }),
+    ...createRetentionMetrics(registers),
     agentRunsAdopted: new Counter({
       name: 'codegen_pr_agent_runs_adopted_total',
       help: 'Agent runs found by their intent instead of being created again (how: intent, reconciler).',
@@ -249,4 +234,29 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   initialiseSeries(metrics);
   metrics.buildInfo.set({ version: options.version ?? 'unknown', node: process.version }, 1);
   return metrics;
+}
+
+/**
+ * Retention's own metrics, one definition for both registries that carry them: the daemon's and the Task API's
+ * (whichever process holds the database runs retention).
+ */
+export function createRetentionMetrics(registers: Registry[]) {
+  return {
+    retentionDeleted: new Counter({
+      name: 'codegen_pr_retention_deleted_total',
+      help: 'Rows retention deleted, by table (tasks: finished tasks past the retention age; task_events: their history).',
+      labelNames: ['table'],
+      registers,
+    }),
+    retentionLastRun: new Gauge({
+      name: 'codegen_pr_retention_last_run_timestamp_seconds',
+      help: 'When retention last ran to the end, on whichever replica held its lease (Unix time; 0 never seen).',
+      registers,
+    }),
+    retentionMaxAge: new Gauge({
+      name: 'codegen_pr_retention_max_age_seconds',
+      help: 'Configured retention age: finished tasks older than this are deleted (0 keeps them for ever).',
+      registers,
+    }),
+  };
 }
