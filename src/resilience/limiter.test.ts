@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { DaemonError } from '../domain/errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { createLimiter, redisClientOptions, type Budget, type Limiter } from './limiter.js';
@@ -32,15 +32,25 @@ function startCounter(): { starts: number[]; job: () => Promise<number>; reached
 
 describe('createLimiter', () => {
   it('starts at most max calls per refresh: 9 calls at 3 per 500 ms need two refreshes', async () => {
-    const { limiter, createdAt } = limiterWith({ standard: { max: 3, perMs: 500 } });
-    const counter = startCounter();
-    const all = Promise.all(Array.from({ length: 9 }, () => limiter.schedule('standard', counter.job)));
-    await all;
-    const offsets = counter.starts.map((t) => t - createdAt);
-    // A refresh is never early (bottleneck refreshes at now >= last + perMs); a few ms slack for timer rounding.
-    expect(offsets.filter((ms) => ms < 495)).toHaveLength(3);
-    expect(offsets.filter((ms) => ms < 995)).toHaveLength(6);
-    expect(offsets[8]).toBeGreaterThanOrEqual(995);
+    // Time moves only when the test moves it, so a busy machine cannot make a refresh look early or late.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { limiter } = limiterWith({ standard: { max: 3, perMs: 500 } });
+      const counter = startCounter();
+      const all = Promise.all(Array.from({ length: 9 }, () => limiter.schedule('standard', counter.job)));
+      await jest.advanceTimersByTimeAsync(499);
+      expect(counter.starts).toHaveLength(3);
+      await jest.advanceTimersByTimeAsync(500);
+      expect(counter.starts).toHaveLength(6);
+      await jest.advanceTimersByTimeAsync(500);
+      await all;
+      expect(counter.starts).toHaveLength(9);
+      // No refresh came early: the 4th start is at or after 500 ms, the 7th at or after 1,000 ms.
+      expect(counter.starts[3]).toBeGreaterThanOrEqual(500);
+      expect(counter.starts[6]).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('sends kinds without a budget to "standard", and budgets are independent', async () => {
@@ -57,20 +67,29 @@ describe('createLimiter', () => {
   });
 
   it('rejects at once on abort while queued and hands the slot to the next caller', async () => {
-    const { limiter, createdAt } = limiterWith({ standard: { max: 1, perMs: 500 } });
-    const counter = startCounter();
-    await limiter.schedule('standard', counter.job);
-    const controller = new AbortController();
-    const abandoned = limiter.schedule('standard', counter.job, controller.signal);
-    const patient = limiter.schedule('standard', counter.job);
-    const abortedAt = Date.now();
-    controller.abort();
-    await expect(abandoned).rejects.toMatchObject({ category: 'cancelled' });
-    expect(Date.now() - abortedAt).toBeLessThan(100);
-    await patient;
-    // The patient caller ran on the first refresh (the abandoned one's slot), not the second.
-    expect(counter.starts).toHaveLength(2);
-    expect((counter.starts[1] ?? 0) - createdAt).toBeLessThan(900);
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { limiter } = limiterWith({ standard: { max: 1, perMs: 500 } });
+      const counter = startCounter();
+      const first = limiter.schedule('standard', counter.job);
+      // bottleneck hands out a slot on its next turns (timers of 0 ms); well before the 500 ms refresh.
+      await jest.advanceTimersByTimeAsync(50);
+      await first;
+      const controller = new AbortController();
+      const abandoned = limiter.schedule('standard', counter.job, controller.signal);
+      const patient = limiter.schedule('standard', counter.job);
+      controller.abort();
+      // At once: the rejection arrives with the clock standing still, not at the next refresh.
+      await expect(abandoned).rejects.toMatchObject({ category: 'cancelled' });
+      expect(counter.starts).toHaveLength(1);
+      // The patient caller runs on the first refresh (the abandoned one's slot), not the second.
+      await jest.advanceTimersByTimeAsync(999);
+      await patient;
+      expect(counter.starts).toHaveLength(2);
+      expect(counter.starts[1]).toBeGreaterThanOrEqual(500);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses an already aborted signal without running fn, and passes fn errors through', async () => {

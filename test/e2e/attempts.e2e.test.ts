@@ -96,10 +96,11 @@ describe('exactly one live run per task, and attempts only for the task’s own 
 
   it('a run longer than MAX_RETRIES x TASK_TIMEOUT_MS completes on its first attempt', async () => {
     const id = 'long-run';
-    // About 80 polls of up to 100 ms: several seconds, against 2 attempts x a step limit of 1.5 s.
-    world.codegen.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 80 }));
+    // About 150 polls of up to 100 ms: 15 s or more, against 2 attempts x a step limit of 5 s. The step limit
+    // leaves the PR step room on a loaded machine (at 1.5 s it timed out there, a real failure of that step).
+    world.codegen.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 150 }));
     await world.store.addTasks([{ id, title: 'A long run', description: 'Takes a while.' }]);
-    const daemon = startDaemon(env({ TASK_TIMEOUT_MS: '1500', MAX_RETRIES: '1' }));
+    const daemon = startDaemon(env({ TASK_TIMEOUT_MS: '5000', MAX_RETRIES: '1' }));
     await until(
       async () => ['completed', 'failed'].includes((await task(id))?.status ?? ''),
       60_000,
@@ -128,7 +129,9 @@ describe('exactly one live run per task, and attempts only for the task’s own 
     expect(runsOf(id)).toHaveLength(3);
     const history = await world.store.getTaskHistory(id);
     expect(history.filter((e) => e.kind === 'agent-run-recorded')).toHaveLength(3);
-    // The last attempt's end line names the failure: the task's one line saying it failed, and why.
+    // The last attempt's end line names the failure: the task's one line saying it failed, and why. The store
+    // is written before the line is logged, so wait for the line.
+    await daemon.waitForLog((l) => l.taskId === id && l.msg.startsWith(`task ${id} failed`));
     const ends = daemon.logs.filter((l) => l.taskId === id && l.msg.startsWith(`task ${id} failed`));
     expect(ends).toHaveLength(1);
     expect(ends[0]?.msg).toMatch(new RegExp(`^task ${id} failed: agent-no-changes: .+`));

@@ -76,8 +76,9 @@ export function startDaemon(
     }
   });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  // 'close', not 'exit': it comes after the last of stdout has been read, so `logs` is whole once the daemon has exited.
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       running.delete(child);
       keep?.end();
       resolve(code ?? signal ?? -1);

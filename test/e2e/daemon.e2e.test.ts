@@ -50,8 +50,10 @@ describe('daemon end to end (50 tasks)', () => {
       expect(task.checkpoint.agentRunId).toBeDefined();
     }
 
-    // Each task's attempt logs one line when it starts and one when it ends, naming its PR.
+    // Each task's attempt logs one line when it starts and one when it ends, naming its PR. A task is marked
+    // completed in the store before its line is logged, so wait for each end line.
     for (const task of page.tasks) {
+      await daemon.waitForLog((l) => l.taskId === task.id && / completed\b/.test(l.msg));
       const mine = daemon.logs.filter((l) => l.taskId === task.id && / (started|completed)\b/.test(l.msg));
       expect(mine).toHaveLength(2);
       expect(mine[0]?.msg).toMatch(new RegExp(`^task ${task.id} started \\(attempt \\d+\\)$`));

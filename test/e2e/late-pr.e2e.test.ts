@@ -47,7 +47,8 @@ describe('a PR that arrives after its task ended', () => {
     expect(history.filter((e) => e.kind === 'late-pr')).toEqual([
       expect.objectContaining({ actor: 'reconciler', detail: expect.objectContaining({ url: prUrl }) }),
     ]);
-    expect(daemon.logs.some((l) => /late PR/.test(String(l.msg)))).toBe(true);
+    // The history row is written before the line is logged: wait for the line.
+    await daemon.waitForLog((l) => /late PR/.test(String(l.msg)));
     expect(await daemon.stop('SIGTERM')).toBe(0);
   }, 90_000);
 });
