@@ -11,6 +11,7 @@ import { DaemonError } from '../../domain/errors.js';
 import { LEASED_STATUSES, leasedSourcesOf } from '../../domain/task-state.js';
 import type { ClaimedTask, Lease, PullRequestRef, Task, TaskStatus } from '../../domain/task.js';
 import type { ClaimOptions, CompletionReport, FailureReport, TaskStore } from '../../pipeline/ports.js';
+import { activeCap } from './claim-cap.js';
 import { throwIfAborted } from './sql-errors.js';
 import { explainRefusal, insertEvent, statusList, type StoreContext } from './store-context.js';
 import { rowToLease, rowToTask, type TaskRow } from './task-row.js';
@@ -37,6 +38,61 @@ function checkPositiveInt(value: number, name: string): void {
   }
 }
 
+/** The claimable rows (the claim index's condition first, so that the planner can use that index). */
+const CLAIMABLE = `status IN ('pending','retry','claimed','awaiting_agent')
+         AND ($4::text[] IS NULL OR id = ANY($4::text[]))
+         AND (status = 'pending'
+          OR (status = 'retry' AND (next_run_at IS NULL OR next_run_at <= now()))
+          OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < now()))`;
+
+/**
+ * The rows a claim may take, in claim order. Capped (ClaimOptions.repositoryCap): each repository's claimable
+ * rows are numbered in claim order and a row is allowed while its number plus the repository's held tasks (live
+ * leases) stays within the repository's cap, so the claim moves past a repository at its cap to the next one.
+ * Capped parameters: $6 the name of tasks without a repository, $7 the overrides (JSON), $8 the default cap.
+ */
+function candidatesStatement(c: StoreContext, capped: boolean): string {
+  const columns = `id, status AS prev_status, lease_owner AS prev_owner,
+             (status IN ('claimed','awaiting_agent')) AS expired,
+             (status IN ('claimed','awaiting_agent') AND lease_expiries + 1 >= $5::int) AS exhausted`;
+  if (!capped) {
+    return `candidates AS MATERIALIZED (
+      SELECT ${columns}
+        FROM ${c.tasks}
+       WHERE ${CLAIMABLE}
+       ORDER BY priority_rank, created_at, seq
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+    )`;
+  }
+  return `held AS (
+      SELECT COALESCE(repository, $6::text) AS repo, count(*)::int AS n
+        FROM ${c.tasks}
+       WHERE status IN ('claimed','awaiting_agent') AND lease_expires_at >= now()
+       GROUP BY 1
+    ), caps AS (
+      SELECT key AS repo, value::int AS cap FROM jsonb_each_text($7::text::jsonb)
+    ), ranked AS (
+      SELECT id, COALESCE(repository, $6::text) AS repo,
+             row_number() OVER (PARTITION BY COALESCE(repository, $6::text)
+                                ORDER BY priority_rank, created_at, seq) AS nth
+        FROM ${c.tasks}
+       WHERE ${CLAIMABLE}
+    ), allowed AS (
+      SELECT r.id FROM ranked r
+        LEFT JOIN held h ON h.repo = r.repo
+        LEFT JOIN caps k ON k.repo = r.repo
+       WHERE COALESCE(k.cap, $8::int) = 0 OR r.nth + COALESCE(h.n, 0) <= COALESCE(k.cap, $8::int)
+    ), candidates AS MATERIALIZED (
+      SELECT ${columns}
+        FROM ${c.tasks}
+       WHERE ${CLAIMABLE} AND id IN (SELECT id FROM allowed)
+       ORDER BY priority_rank, created_at, seq
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+    )`;
+}
+
 /**
  * One statement claims up to `limit` tasks in priority-then-age order, skipping rows other claimers hold
  * (FOR UPDATE SKIP LOCKED), and writes a history row for each. A claim gets a new fencing token; the checkpoint
@@ -47,25 +103,12 @@ function checkPositiveInt(value: number, name: string): void {
  * the task's failure. Such re-claims are counted instead (lease_expiries), and a task whose workers were lost
  * $5 times is failed (lease-expired-too-often) rather than claimed for ever; those rows use up a slot of this
  * claim's limit and are not returned. started_at is set by the first claim: the task's deadline counts from it.
- * Parameters: $1 worker, $2 limit, $3 lease ms, $4 task ids (null: any task), $5 most lease expiries.
+ * Parameters: $1 worker, $2 limit, $3 lease ms, $4 task ids (null: any task), $5 most lease expiries; capped
+ * claims add $6-$8 (candidatesStatement).
  */
-function claimStatement(c: StoreContext): string {
+function claimStatement(c: StoreContext, capped = false): string {
   return `
-    WITH candidates AS MATERIALIZED (
-      SELECT id, status AS prev_status, lease_owner AS prev_owner,
-             (status IN ('claimed','awaiting_agent')) AS expired,
-             (status IN ('claimed','awaiting_agent') AND lease_expiries + 1 >= $5::int) AS exhausted
-        FROM ${c.tasks}
-       -- The first status test repeats the claim index's condition so that the planner can use that index.
-       WHERE status IN ('pending','retry','claimed','awaiting_agent')
-         AND ($4::text[] IS NULL OR id = ANY($4::text[]))
-         AND (status = 'pending'
-          OR (status = 'retry' AND (next_run_at IS NULL OR next_run_at <= now()))
-          OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < now()))
-       ORDER BY priority_rank, created_at, seq
-       LIMIT $2
-       FOR UPDATE SKIP LOCKED
-    ), changed AS (
+    WITH ${candidatesStatement(c, capped)}, changed AS (
       UPDATE ${c.tasks} t SET
         status = CASE WHEN k.exhausted THEN 'failed' ELSE 'claimed' END,
         attempts = CASE WHEN k.expired THEN t.attempts ELSE t.attempts + 1 END,
@@ -96,6 +139,16 @@ function claimStatement(c: StoreContext): string {
     )
     -- RETURNING order is unspecified: hand tasks back in claim order.
     SELECT * FROM changed ORDER BY claim_rank, created_at, claim_seq`;
+}
+
+/** A stable 32-bit advisory lock key per tasks table (FNV-1a), taken by capped claims. */
+function claimLockKey(table: string): number {
+  let hash = 0x811c9dc5;
+  for (const char of `codegen-pr:capped-claim:${table}`) {
+    hash ^= char.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
 }
 
 /** Default of ClaimOptions.maxLeaseExpiries. */
@@ -179,11 +232,17 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const ids = options.taskIds && options.taskIds.length > 0 ? options.taskIds : null;
       const maxExpiries = options.maxLeaseExpiries ?? DEFAULT_MAX_LEASE_EXPIRIES;
       checkPositiveInt(maxExpiries, 'maxLeaseExpiries');
-      const result = await c.sql.query<TaskRow>(
-        claimStatement(c),
-        [options.worker, options.limit, options.leaseMs, ids, maxExpiries],
-        signal,
-      );
+      const params = [options.worker, options.limit, options.leaseMs, ids, maxExpiries];
+      const cap = activeCap(options.repositoryCap);
+      const result = cap
+        ? await c.sql.transaction(async (tx) => {
+            // Capped claimers take turns: each counts the held tasks after the previous one committed (a new
+            // snapshot per statement), so two replicas claiming at once cannot both fill the same last slot.
+            await tx.query('SELECT pg_advisory_xact_lock($1::int)', [claimLockKey(c.tasks)], signal);
+            const capParams = [cap.unnamedAs, JSON.stringify(cap.overrides), cap.default];
+            return tx.query<TaskRow>(claimStatement(c, true), [...params, ...capParams], signal);
+          }, signal)
+        : await c.sql.query<TaskRow>(claimStatement(c), params, signal);
       return result.rows
         .filter((row) => row.exhausted !== true)
         .map((row) => ({ task: rowToTask(row), lease: rowToLease(row) }));
