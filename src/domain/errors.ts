@@ -150,9 +150,10 @@ export function staleLeaseError(taskId: string): DaemonError {
  */
 export class DuplicateTaskError extends DaemonError {
   readonly existingTaskId: string;
-  readonly dedupeKey: string;
+  /** The key, when the refusal was made here (an HTTP answer names only the task). */
+  readonly dedupeKey?: string;
 
-  constructor(existingTaskId: string, dedupeKey: string, options: { dependency?: string; status?: number } = {}) {
+  constructor(existingTaskId: string, dedupeKey?: string, options: { dependency?: string; status?: number } = {}) {
     super(`a live task with this dedupeKey already exists: ${existingTaskId}`, {
       code: 'task-duplicate',
       category: 'conflict',
@@ -160,7 +161,7 @@ export class DuplicateTaskError extends DaemonError {
       ...(options.status !== undefined ? { status: options.status } : {}),
     });
     this.existingTaskId = existingTaskId;
-    this.dedupeKey = dedupeKey;
+    if (dedupeKey !== undefined) this.dedupeKey = dedupeKey;
   }
 
   override toJSON(): Record<string, unknown> {

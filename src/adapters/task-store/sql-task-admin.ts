@@ -94,7 +94,7 @@ export function createAdminOps(c: StoreContext): AdminOps {
         return rowToTask(row);
       }
       const holder = task.dedupeKey === undefined ? undefined : await liveHolder(tx, task.dedupeKey);
-      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey ?? '');
+      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey);
       const exists = attempt >= 3 || (task.id !== undefined && (await taskExists(tx, task.id)));
       if (exists) throw taskExistsError(task.id ?? '(generated id)');
     }

@@ -101,7 +101,7 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
     if (!row) {
       // Either unique index refused it: a live task's dedupe key, or the id.
       const holder = task.dedupeKey === undefined ? undefined : liveHolder(task.dedupeKey);
-      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey ?? '');
+      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey);
       throw taskExistsError(task.id ?? '(generated id)');
     }
     insertEvent(c, at, { taskId: String(row.id), actor, kind: 'created', to: 'pending' });
