@@ -147,21 +147,30 @@ function checkDedupeKey(value: unknown, problems: Problems): string | undefined 
   if (typeof value === 'string' && value.length >= 1 && value.length <= max && DEDUPE_KEY_PATTERN.test(value)) {
     return value;
   }
-  return add(problems, 'dedupeKey', `must be 1 to ${max} printable ASCII characters without spaces, got ${show(value)}`);
+  return add(
+    problems,
+    'dedupeKey',
+    `must be 1 to ${max} printable ASCII characters without spaces, got ${show(value)}`,
+  );
 }
 
 /**
  * Problems of a batch as a whole: two tasks with the same dedupe key cannot both be live, so a batch that
- * repeats one is refused (naming both places) instead of adding the first and refusing the second.
+ * repeats one is refused (naming both places) instead of adding the first and refusing the second. `place`
+ * names a task by its index (`tasks[2]` by default; the CLI says `task 3`).
  */
-export function batchProblems(tasks: readonly NewTask[], prefix = (i: number) => `tasks[${i}].`): FieldError[] {
+export function batchProblems(
+  tasks: readonly NewTask[],
+  place: (index: number) => string = (i) => `tasks[${i}]`,
+  separator = '.',
+): FieldError[] {
   const seen = new Map<string, number>();
   const problems: FieldError[] = [];
   tasks.forEach((task, i) => {
     if (task.dedupeKey === undefined) return;
     const first = seen.get(task.dedupeKey);
     if (first !== undefined) {
-      problems.push({ field: `${prefix(i)}dedupeKey`, message: `repeats the dedupeKey of tasks[${first}]` });
+      problems.push({ field: `${place(i)}${separator}dedupeKey`, message: `repeats the dedupeKey of ${place(first)}` });
     } else seen.set(task.dedupeKey, i);
   });
   return problems;

@@ -236,4 +236,56 @@ describe('tasks command (SQLite in memory)', () => {
     expect(out).toHaveLength(1_200);
     expect(steps).toEqual(['0/1200', '1200/1200']);
   });
+
+  it('exits 3 with the live task’s id when its dedupe key is taken, and adds nothing', async () => {
+    const first = [
+      'add',
+      '--id',
+      'dd-1',
+      '--title',
+      'Fix #12',
+      '--description',
+      'd',
+      '--dedupe-key',
+      'issue:acme/web#12',
+    ];
+    expect(await run(...first)).toBe(0);
+    expect((await store.getTask('dd-1'))!.dedupeKey).toBe('issue:acme/web#12');
+
+    err = [];
+    out = [];
+    const again = ['add', '--title', 'Fix #12 again', '--description', 'd', '--dedupe-key', 'issue:acme/web#12'];
+    expect(await run(...again)).toBe(3);
+    expect(out).toEqual([]);
+    expect(err).toEqual(['already queued: a live task with this dedupeKey already exists: dd-1; nothing was added']);
+    // For scripts, --json names the live task on stdout.
+    err = [];
+    expect(await run(...again, '--json')).toBe(3);
+    expect(JSON.parse(out.join('\n'))).toEqual({ error: 'task-duplicate', existingTaskId: 'dd-1' });
+
+    // A file that repeats a key is invalid input (2), naming both tasks; a bad key names the flag's field.
+    const file = path.join(dir, 'dupes.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { title: 'a', description: 'd', dedupeKey: 'k-file' },
+        { title: 'b', description: 'd', dedupeKey: 'k-file' },
+      ]),
+    );
+    err = [];
+    expect(await run('add', '--file', file)).toBe(2);
+    expect(err).toEqual([
+      'invalid task: task 2: dedupeKey repeats the dedupeKey of task 1',
+      'nothing was added (1 problem)',
+    ]);
+    err = [];
+    expect(await run('add', '--title', 't', '--description', 'd', '--dedupe-key', 'two words')).toBe(2);
+    expect(err[0]).toMatch(/^invalid task: dedupeKey must be 1 to 200 printable ASCII characters without spaces/);
+
+    // Once the live task is final, the key can be used again.
+    await store.cancelTask('dd-1');
+    out = [];
+    expect(await run(...again)).toBe(0);
+    expect(out[0]).toMatch(/^added t-[0-9a-f]{16} \(pending, medium, default\): Fix #12 again$/);
+  });
 });
