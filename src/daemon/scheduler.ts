@@ -6,7 +6,7 @@ import type { ClaimedTask } from '../domain/task.js';
 import { toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { TaskStore } from '../pipeline/ports.js';
+import type { RepositoryCap, TaskStore } from '../pipeline/ports.js';
 import type { IntakeGate } from './intake.js';
 import type { Pool, Slot } from './pool.js';
 
@@ -20,6 +20,8 @@ export interface SchedulerDeps {
   leaseMs: number;
   /** ClaimOptions.maxLeaseExpiries. */
   maxLeaseExpiries?: number;
+  /** ClaimOptions.repositoryCap: the per-repository in-flight cap (REPO_MAX_IN_FLIGHT and its overrides). */
+  repositoryCap?: RepositoryCap;
   /**
    * Long poll (Task API): an empty claim waits this long on the server for a task to arrive. While the server
    * really waits, the loop claims again at once instead of sleeping; a server that answers at once (it cannot
@@ -102,6 +104,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           limit,
           leaseMs: deps.leaseMs,
           ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
+          ...(deps.repositoryCap ? { repositoryCap: deps.repositoryCap } : {}),
           ...(deps.claimWaitMs ? { waitMs: deps.claimWaitMs } : {}),
         },
         stopper.signal,

@@ -244,7 +244,7 @@ export const REQUEST_BODIES: Record<string, unknown> = {
           unnamedAs: str({
             maxLength: TASK_LIMITS.repositoryMax,
             pattern: REPOSITORY_PATTERN.source,
-            description: 'Count tasks that name no repository as this one (the daemon\'s default repository).',
+            description: "Count tasks that name no repository as this one (the daemon's default repository).",
           }),
         },
         ['default'],

@@ -328,7 +328,7 @@ export const TASK_API_OPENAPI = {
         operationId: 'claimTasks',
         tags: ['leases'],
         description:
-          'Claims up to `limit` (1-100) claimable tasks in priority order (critical, high, medium, low), oldest first within a priority, each with a fresh lease of `leaseMs` (1 s to 1 h) and a fencing token that every later leased write must carry. With `repositoryCap`, a repository that already holds its cap of live leases is skipped and the claim takes other repositories\' tasks.',
+          "Claims up to `limit` (1-100) claimable tasks in priority order (critical, high, medium, low), oldest first within a priority, each with a fresh lease of `leaseMs` (1 s to 1 h) and a fencing token that every later leased write must carry. With `repositoryCap`, a repository that already holds its cap of live leases is skipped and the claim takes other repositories' tasks.",
         summary: 'Atomically claim up to `limit` claimable tasks, each with a new lease.',
         requestBody: body('Claim'),
         responses: {

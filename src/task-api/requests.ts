@@ -118,12 +118,12 @@ function readRepositoryCap(reader: FieldReader): RepositoryCap | undefined {
   const cap: RepositoryCap = { default: fallback ?? 0 };
   const overrides = capReader.object('overrides');
   if (overrides) {
-    const entries = Object.entries(capReader.raw('overrides') as Record<string, unknown>);
-    if (entries.length > TASK_API_LIMITS.capOverridesMax) {
+    const repos = Object.keys(capReader.raw('overrides') as Record<string, unknown>);
+    if (repos.length > TASK_API_LIMITS.capOverridesMax) {
       capReader.fail('overrides', `must name at most ${TASK_API_LIMITS.capOverridesMax} repositories`);
     }
     cap.overrides = {};
-    for (const [repo, value] of entries.slice(0, TASK_API_LIMITS.capOverridesMax)) {
+    for (const repo of repos.slice(0, TASK_API_LIMITS.capOverridesMax)) {
       if (!REPOSITORY_PATTERN.test(repo)) {
         const shown = /^[\x21-\x7e]{1,140}$/.test(repo) ? `"${repo}"` : 'a key';
         capReader.fail('overrides', `${shown} is not a GitHub "owner/name"`);

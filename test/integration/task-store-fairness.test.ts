@@ -148,12 +148,12 @@ describe.each(storeBackends('task_fairness'))('fair claims on $name', (backend) 
       code: 'invalid-argument',
       message: expect.stringMatching(/^repositoryCap\.default /),
     });
-    await expect(h.store.claimTasks(opts('w1', 1, { default: 1, overrides: { 'not a repo': 1 } }))).rejects.toMatchObject(
-      { code: 'invalid-argument', message: expect.stringMatching(/^repositoryCap\.overrides /) },
-    );
     await expect(
-      h.store.claimTasks(opts('w1', 1, { default: 0, overrides: { 'acme/a': 1.5 } })),
-    ).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('acme/a') });
+      h.store.claimTasks(opts('w1', 1, { default: 1, overrides: { 'not a repo': 1 } })),
+    ).rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringMatching(/^repositoryCap\.overrides /) });
+    await expect(h.store.claimTasks(opts('w1', 1, { default: 0, overrides: { 'acme/a': 1.5 } }))).rejects.toMatchObject(
+      { code: 'invalid-argument', message: expect.stringContaining('acme/a') },
+    );
   });
 });
 
@@ -169,7 +169,8 @@ describe.each(storeBackends('task_dedupe'))('dedupe keys on $name', (backend) =>
     await h.reset();
   });
 
-  const count = async () => Number((await h.sql.query<{ n: number }>(`SELECT count(*) AS n FROM ${h.tasks}`)).rows[0]!.n);
+  const count = async () =>
+    Number((await h.sql.query<{ n: number }>(`SELECT count(*) AS n FROM ${h.tasks}`)).rows[0]!.n);
 
   it('refuses a second live task with the same key, naming the live one, until the first is final', async () => {
     const [first] = await h.store.addTasks([task('first', { dedupeKey: 'issue:acme/web#1' })]);
@@ -193,7 +194,10 @@ describe.each(storeBackends('task_dedupe'))('dedupe keys on $name', (backend) =>
     // A person retrying the old task would make two live tasks with one key: refused, naming the live one.
     await h.store.cancelTask('second');
     const [third] = await h.store.addTasks([task('third', { dedupeKey: 'issue:acme/web#1' })]);
-    await expect(h.store.retryTask('second')).rejects.toMatchObject({ code: 'task-duplicate', existingTaskId: 'third' });
+    await expect(h.store.retryTask('second')).rejects.toMatchObject({
+      code: 'task-duplicate',
+      existingTaskId: 'third',
+    });
     expect((await h.store.getTask('second'))!.status).toBe('cancelled');
     await h.store.cancelTask(third!.id);
     expect((await h.store.retryTask('second')).status).toBe('pending');

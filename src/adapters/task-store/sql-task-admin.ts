@@ -196,10 +196,9 @@ export function createAdminOps(c: StoreContext): AdminOps {
                      lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
                      lease_expiries = 0, started_at = NULL`;
         // Its dedupe key may have gone to a newer task meanwhile: two live tasks may not share one.
-        const key = await tx.query<{ dedupe_key: string | null }>(
-          `SELECT dedupe_key FROM ${c.tasks} WHERE id = $1`,
-          [taskId],
-        );
+        const key = await tx.query<{ dedupe_key: string | null }>(`SELECT dedupe_key FROM ${c.tasks} WHERE id = $1`, [
+          taskId,
+        ]);
         const dedupeKey = key.rows[0]?.dedupe_key;
         const holder = dedupeKey ? await liveHolder(tx, dedupeKey, taskId) : undefined;
         if (holder !== undefined && dedupeKey) throw new DuplicateTaskError(holder, dedupeKey);

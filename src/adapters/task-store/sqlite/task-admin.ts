@@ -193,17 +193,24 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
         const key = selectTask(c, taskId)?.dedupe_key;
         const holder = typeof key === 'string' ? liveHolder(key, taskId) : undefined;
         if (holder !== undefined) throw new DuplicateTaskError(holder, String(key));
-        return guardedChange(taskId, actor, PERSON_RETRY_FROM, 'retry it (only failed or cancelled)', 'retried', () => ({
-          status: 'pending',
-          attempts: 0,
-          next_run_at: null,
-          completed_at: null,
-          lease_owner: null,
-          lease_token: null,
-          lease_expires_at: null,
-          lease_expiries: 0,
-          started_at: null,
-        }));
+        return guardedChange(
+          taskId,
+          actor,
+          PERSON_RETRY_FROM,
+          'retry it (only failed or cancelled)',
+          'retried',
+          () => ({
+            status: 'pending',
+            attempts: 0,
+            next_run_at: null,
+            completed_at: null,
+            lease_owner: null,
+            lease_token: null,
+            lease_expires_at: null,
+            lease_expiries: 0,
+            started_at: null,
+          }),
+        );
       });
     },
 
