@@ -251,6 +251,9 @@ describe('tasks command (SQLite in memory)', () => {
     ];
     expect(await run(...first)).toBe(0);
     expect((await store.getTask('dd-1'))!.dedupeKey).toBe('issue:acme/web#12');
+    out = [];
+    expect(await run('show', 'dd-1')).toBe(0);
+    expect(out).toContainEqual(expect.stringMatching(/^dedupe key: +issue:acme\/web#12$/));
 
     err = [];
     out = [];
