@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { repositoryCapOf } from '../client-support.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import type { Task } from '../domain/task.js';
 import type { ClaimOptions } from '../pipeline/ports.js';
 import { silentLogger } from '../observability/logger.js';
 import { createIntakeGate } from './intake.js';
@@ -86,5 +87,53 @@ describe('REPO_MAX_IN_FLIGHT', () => {
     await firstClaim;
     await scheduler.stop();
     expect(requests[0]).toMatchObject({ limit: 2, repositoryCap: { default: 2, overrides: { 'acme/web': 5 } } });
+  });
+
+  it('claims again as soon as one of its tasks finishes when the last capped claim came back short', async () => {
+    // The store holds back tasks of a repository at its cap: one task now, the next only once it has finished.
+    const requests: ClaimOptions[] = [];
+    let finishFirst!: () => void;
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    let secondClaim!: () => void;
+    const claimedAgain = new Promise<void>((resolve) => (secondClaim = resolve));
+    let handedOut = 0;
+    const scheduler = createScheduler({
+      store: {
+        claimTasks: async (options) => {
+          requests.push(options);
+          if (requests.length >= 2) secondClaim();
+          if (handedOut > 0) return [];
+          handedOut++;
+          const task = { id: 'a0', title: 'a0', description: 'd', status: 'claimed', attempts: 1 } as unknown as Task;
+          return [{ task, lease: { owner: 'w', token: 't', expiresAt: new Date().toISOString() } }];
+        },
+      },
+      pool: createPool(3),
+      intake: createIntakeGate(),
+      worker: 'w',
+      batchSize: 10,
+      // An interval this test never waits out: only the freed slot can explain the second claim.
+      pollIntervalMs: 600_000,
+      leaseMs: 1000,
+      repositoryCap: { default: 1 },
+      startTask: (claim, slot) => {
+        const run = () =>
+          new Promise<void>((resolve) => {
+            finishFirst = resolve;
+            firstStarted();
+          });
+        slot.start({ id: claim.task.id, run });
+      },
+      logger: silentLogger(),
+      source: 'test',
+    });
+    scheduler.start();
+    await started;
+    expect(requests).toHaveLength(1);
+    finishFirst();
+    await claimedAgain;
+    await scheduler.stop();
+    expect(requests.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -60,6 +60,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** A wake() that came while the loop was not sleeping (claiming, say): the next sleep is skipped. */
   let wakePending = false;
   let moreLikely = false;
+  /**
+   * The last claim ran under a per-repository cap and came back short: tasks may be waiting on their repository's
+   * cap, which one of ours finishing frees, so a freed slot claims at once instead of at the next interval.
+   */
+  let capMayFree = false;
   let lastPoll: string | undefined;
   /** The last claim was a long poll the server held for most of its wait, and it found nothing. */
   let heldEmpty = false;
@@ -82,7 +87,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     });
 
   pool.onSlotFreed(() => {
-    if (moreLikely) wakeUp?.();
+    if (moreLikely || capMayFree) wakeUp?.();
   });
 
   async function pollOnce(): Promise<void> {
@@ -120,6 +125,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return;
     }
     moreLikely = claims.length === limit;
+    capMayFree = deps.repositoryCap !== undefined && claims.length < limit;
     heldEmpty = claims.length === 0 && !!deps.claimWaitMs && Date.now() - claimedAt >= deps.claimWaitMs / 2;
     if (claims.length > 0) {
       deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);
