@@ -7,7 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { DuplicateTaskError } from '../../src/domain/errors.js';
 import type { NewTask, TaskPriority } from '../../src/domain/task.js';
 import type { ClaimOptions, RepositoryCap } from '../../src/pipeline/ports.js';
-import { storeBackends, type StoreHarness } from './helpers/store-backends.js';
+import { createPostgresClient, migrate } from '../../src/adapters/task-store/index.js';
+import { claimStatement } from '../../src/adapters/task-store/sql-claim.js';
+import { createContext } from '../../src/adapters/task-store/store-context.js';
+import { DATABASE_URL, storeBackends, uniqueSchema, type StoreHarness } from './helpers/store-backends.js';
 
 const opts = (worker: string, limit: number, repositoryCap?: RepositoryCap): ClaimOptions => ({
   worker,
@@ -238,5 +241,48 @@ describe.each(storeBackends('task_dedupe'))('dedupe keys on $name', (backend) =>
       });
     }
     expect(await count()).toBe(0);
+  });
+});
+
+/**
+ * The capped claim's plan on PostgreSQL with 20,000 finished rows and 300 live ones, statistics gathered: it reads
+ * live rows through indexes (claimable rows: tasks_claim_idx or the status index; held rows: the partial
+ * tasks_held_repository_idx of migration 4) and never scans the whole table, so finished history does not slow
+ * claims down.
+ */
+(DATABASE_URL ? describe : describe.skip)('the capped claim on PostgreSQL: plan', () => {
+  const schema = uniqueSchema('capped_plan');
+  const sql = createPostgresClient({ connectionString: DATABASE_URL ?? '', poolSize: 2 });
+  const tasks = `"${schema}".tasks`;
+
+  beforeAll(async () => {
+    await migrate(sql, { schema });
+    await sql.query(
+      `INSERT INTO ${tasks} (id, title, description, repository, status, completed_at)
+       SELECT 'f-' || g, 't', 'd', 'acme/r' || (g % 20), (ARRAY['completed','failed','cancelled'])[1 + g % 3], now()
+         FROM generate_series(1, 20000) g`,
+    );
+    await sql.query(
+      `INSERT INTO ${tasks} (id, title, description, repository, status, lease_owner, lease_expires_at)
+       SELECT 'l-' || g, 't', 'd', 'acme/r' || (g % 20), (ARRAY['pending','claimed'])[1 + g % 2],
+              CASE WHEN g % 2 = 1 THEN 'w' END, CASE WHEN g % 2 = 1 THEN now() + interval '1 hour' END
+         FROM generate_series(1, 300) g`,
+    );
+    await sql.query(`ANALYZE ${tasks}`);
+  }, 60_000);
+  afterAll(async () => {
+    await sql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await sql.close();
+  });
+
+  it('reads live rows through partial indexes only', async () => {
+    const context = createContext(sql, `"${schema}"`, () => new Date(), 3);
+    const params = ['w', 10, 60_000, null, 10, '', '{"acme/r1": 5}', 2];
+    const result = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${claimStatement(context, true)}`, params);
+    const text = result.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).not.toMatch(/Seq Scan on tasks/);
+    // Claimable rows through an index limited to live rows, or a range of the status index on live values.
+    expect(text).toMatch(/tasks_claim_idx|tasks_status_list_idx/);
+    expect(text).toMatch(/tasks_held_repository_idx/);
   });
 });
