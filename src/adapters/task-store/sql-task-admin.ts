@@ -4,9 +4,8 @@
  * No Node-only imports (the Task API runs this in a Worker).
  */
 import { DaemonError, DuplicateTaskError } from '../../domain/errors.js';
-import { canTransition, sourcesOf } from '../../domain/task-state.js';
+import { canTransition, LIVE_STATUSES, sourcesOf } from '../../domain/task-state.js';
 import { batchProblems, validateNewTask, type FieldError } from '../../domain/task-validation.js';
-import { LIVE_STATUSES } from '../../domain/task-state.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type NewTask, type Task, type TaskStatus } from '../../domain/task.js';
 import type { TaskStore } from '../../pipeline/ports.js';
 import type { LeasedOps } from './sql-leased-writes.js';
