@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { DaemonError, DuplicateTaskError, isDuplicateTaskError, toDaemonError } from '../domain/errors.js';
+import { DaemonError, isDuplicateTaskError, toDaemonError } from '../domain/errors.js';
 import { escapeForTerminal } from '../domain/task-text.js';
 import { batchProblems, validateNewTask, type FieldError } from '../domain/task-validation.js';
 import {
@@ -211,14 +211,20 @@ async function add(argv: string[], deps: Deps): Promise<number> {
     return 2;
   }
   let added: Task[];
+  /** What earlier batches stored before a refusal (over HTTP, a file goes in batches). */
+  const stored: Task[] = [];
   try {
-    added = await addInBatches(tasks, deps);
+    added = await addInBatches(tasks, deps, stored);
   } catch (error) {
     const failure = toDaemonError(error);
     if (failure.code !== 'task-duplicate') throw error;
     // Not a failure of the store: the work is already queued. Say which task holds it, for people and scripts.
     const existing = isDuplicateTaskError(failure) ? failure.existingTaskId : undefined;
-    deps.err(`already queued: ${failure.message}; nothing was added`);
+    const kept =
+      stored.length === 0
+        ? 'nothing was added'
+        : `the first ${stored.length} of ${tasks.length} tasks were added, the rest were not`;
+    deps.err(`already queued: ${failure.message}; ${kept}`);
     if (json === true) deps.json({ error: 'task-duplicate', ...(existing ? { existingTaskId: existing } : {}) });
     return EXIT_ALREADY_QUEUED;
   }
@@ -236,8 +242,7 @@ async function add(argv: string[], deps: Deps): Promise<number> {
  * nothing, on a local store or when they fit in one; over HTTP a store that refuses a later batch leaves the
  * earlier ones added, and the error says how many.
  */
-async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
-  const added: Task[] = [];
+async function addInBatches(tasks: NewTask[], deps: Deps, added: Task[] = []): Promise<Task[]> {
   deps.progress?.(0, tasks.length);
   const size = deps.addBatchLimit ? (deps.addBatchLimit() ?? tasks.length) : ADD_BATCH;
   for (let start = 0; start < tasks.length; start += size) {
@@ -246,12 +251,8 @@ async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
     } catch (error) {
       if (added.length === 0) throw error;
       const failure = toDaemonError(error);
-      if (isDuplicateTaskError(failure)) {
-        // Keep the live task's id for the caller; the message says what was added before.
-        throw new DuplicateTaskError(failure.existingTaskId, failure.dedupeKey, {
-          message: `added ${added.length} of ${tasks.length} tasks, then the store refused the rest: ${failure.message}`,
-        });
-      }
+      // The caller says what was added before a duplicate; the live task's id stays on the error.
+      if (isDuplicateTaskError(failure)) throw failure;
       throw new DaemonError(
         `added ${added.length} of ${tasks.length} tasks, then the store refused the rest: ${failure.message}`,
         { code: failure.code, category: failure.category, cause: error },

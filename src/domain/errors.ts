@@ -153,12 +153,8 @@ export class DuplicateTaskError extends DaemonError {
   /** The key, when the refusal was made here (an HTTP answer names only the task). */
   readonly dedupeKey?: string;
 
-  constructor(
-    existingTaskId: string,
-    dedupeKey?: string,
-    options: { dependency?: string; status?: number; message?: string } = {},
-  ) {
-    super(options.message ?? `a live task with this dedupeKey already exists: ${existingTaskId}`, {
+  constructor(existingTaskId: string, dedupeKey?: string, options: { dependency?: string; status?: number } = {}) {
+    super(`a live task with this dedupeKey already exists: ${existingTaskId}`, {
       code: 'task-duplicate',
       category: 'conflict',
       dependency: options.dependency ?? 'task-store',

@@ -291,4 +291,24 @@ describe('tasks command (SQLite in memory)', () => {
     expect(await run(...again)).toBe(0);
     expect(out[0]).toMatch(/^added t-[0-9a-f]{16} \(pending, medium, default\): Fix #12 again$/);
   });
+
+  it('says how far it got when a later batch holds a key a live task has, and still exits 3 with its id', async () => {
+    await store.addTasks([{ id: 'holder', title: 'h', description: 'd', dedupeKey: 'k-held' }]);
+    const file = path.join(dir, 'batches.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { id: 'batch-1', title: 'a', description: 'd' },
+        { id: 'batch-2', title: 'b', description: 'd' },
+        { id: 'batch-3', title: 'c', description: 'd', dedupeKey: 'k-held' },
+      ]),
+    );
+    const deps = { store, out: (l: string) => out.push(l), err: (l: string) => err.push(l), addBatchLimit: () => 2 };
+    expect(await runTasksCommand(['add', '--file', file, '--json'], deps)).toBe(3);
+    expect(err).toEqual([
+      'already queued: a live task with this dedupeKey already exists: holder; the first 2 of 3 tasks were added, the rest were not',
+    ]);
+    expect(JSON.parse(out.join('\n'))).toEqual({ error: 'task-duplicate', existingTaskId: 'holder' });
+    expect(await store.getTask('batch-2')).toBeDefined();
+  });
 });
