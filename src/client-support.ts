@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, type AppConfig } from './config/load.js';
 import type { NewTask, Task } from './domain/task.js';
+import type { RepositoryCap } from './pipeline/ports.js';
 
 export const VERSION = '0.1.0';
 
@@ -37,8 +38,25 @@ export function decideDryRun(config: AppConfig, partsInjected: boolean): boolean
   return true;
 }
 
+/**
+ * The claim's per-repository cap from REPO_MAX_IN_FLIGHT and REPO_MAX_IN_FLIGHT_OVERRIDES, as `{ repositoryCap }`
+ * to spread into the claim options, or `{}` when both cap nothing. Tasks without a repository count as
+ * GITHUB_REPOSITORY's, which is where their PRs go.
+ */
+export function repositoryCapOf(config: AppConfig): { repositoryCap?: RepositoryCap } {
+  const { repoMaxInFlight, repoMaxInFlightOverrides } = config.processing;
+  const overrides = repoMaxInFlightOverrides ?? {};
+  if (repoMaxInFlight === 0 && Object.values(overrides).every((n) => n === 0)) return {};
+  const repositoryCap: RepositoryCap = {
+    default: repoMaxInFlight,
+    ...(Object.keys(overrides).length > 0 ? { overrides } : {}),
+    ...(config.github.repository ? { unnamedAs: config.github.repository } : {}),
+  };
+  return { repositoryCap };
+}
+
 export function stripStored(input: NewTask | Task): NewTask {
-  const { id, title, description, type, priority, labels, repository, context } = input as Task;
+  const { id, title, description, type, priority, labels, repository, context, dedupeKey } = input as Task;
   const maxAttempts = (input as NewTask).maxAttempts;
   return {
     ...(id !== undefined ? { id } : {}),
@@ -50,5 +68,6 @@ export function stripStored(input: NewTask | Task): NewTask {
     ...(repository !== undefined ? { repository } : {}),
     ...(context !== undefined ? { context } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    ...(dedupeKey !== undefined ? { dedupeKey } : {}),
   };
 }

@@ -7,7 +7,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { configuredSecrets, loadConfig, redactConfig, type AppConfig, type DeepPartial } from './config/load.js';
 import { createRedactor, type Redactor } from './domain/redact.js';
-import { decideDryRun, defaultWorkerName, missingCredentials, stripStored, VERSION } from './client-support.js';
+import {
+  decideDryRun,
+  defaultWorkerName,
+  missingCredentials,
+  repositoryCapOf,
+  stripStored,
+  VERSION,
+} from './client-support.js';
 import { DaemonError, toDaemonError } from './domain/errors.js';
 import type { ClaimedTask, NewTask, Task, TaskStatus, TaskPriority } from './domain/task.js';
 import type { TaskOutcome } from './domain/outcome.js';
@@ -347,6 +354,7 @@ export class CodegenClient {
       leaseMs: this.config.taskStore.leaseMs,
       pollFactor: () => this.applyIntakeAdvice(),
       maxLeaseExpiries: this.config.processing.maxLeaseExpiries,
+      ...repositoryCapOf(this.config),
       // Through the Task API a claim long-polls (the server answers once a task arrives), up to a poll interval.
       ...(this.storeKind === 'http' ? { claimWaitMs: this.claimWaitMs() } : {}),
       startTask: (claim, slot) => {

@@ -10,7 +10,14 @@ export { CodegenClient, VERSION, missingCredentials } from './client.js';
 export type { CodegenClientConfig, CodegenClientOptions, ProcessResult } from './client.js';
 export { loadConfig, redactConfig, ConfigError } from './config/load.js';
 export type { AppConfig, DeepPartial, RepoOverride } from './config/load.js';
-export { DaemonError, isDaemonError, toDaemonError, ERROR_CATEGORIES } from './domain/errors.js';
+export {
+  DaemonError,
+  DuplicateTaskError,
+  isDaemonError,
+  isDuplicateTaskError,
+  toDaemonError,
+  ERROR_CATEGORIES,
+} from './domain/errors.js';
 export type { ErrorCategory } from './domain/errors.js';
 export * from './domain/task.js';
 export type { DaemonEventMap, DaemonEventName } from './daemon/events.js';

@@ -1,15 +1,16 @@
 /**
  * `codegen-pr tasks add|list|show|retry|cancel`: managing the queue by hand. Output goes through the `out` and
  * `err` callbacks so tests read it. Exit codes: 0 done, 1 the store refused (not found, wrong state, duplicate
- * id, unreachable), 2 bad usage or invalid task input (nothing was added). `--help` on any of them is answered by
- * tasksHelp() before a store is opened.
+ * id, unreachable), 2 bad usage or invalid task input (nothing was added), 3 already queued: a live task holds
+ * the dedupe key (its id is printed; nothing was added). `--help` on any of them is answered by tasksHelp()
+ * before a store is opened.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { DaemonError, toDaemonError } from '../domain/errors.js';
+import { DaemonError, isDuplicateTaskError, toDaemonError } from '../domain/errors.js';
 import { escapeForTerminal } from '../domain/task-text.js';
-import { validateNewTask, type FieldError } from '../domain/task-validation.js';
+import { batchProblems, validateNewTask, type FieldError } from '../domain/task-validation.js';
 import {
   TASK_PRIORITIES,
   TASK_STATUSES,
@@ -38,6 +39,9 @@ export interface TasksCommandDeps {
   addBatchLimit?: () => number | undefined;
 }
 
+/** `tasks add` refused because a live task holds the dedupe key; nothing was added. */
+export const EXIT_ALREADY_QUEUED = 3;
+
 /** Tasks per store call when adding from a file over HTTP: the Task API's batch limit, and a progress step. */
 export const ADD_BATCH = 500;
 
@@ -52,6 +56,8 @@ const SUBCOMMAND_USAGE: Record<string, string> = {
   --repository owner/repo    where the PR goes (default: GITHUB_REPOSITORY)
   --id ID                    your own id (default: a generated one)
   --max-attempts N           attempts before the task fails
+  --dedupe-key K             refuse the task (exit 3, printing the live task's id) while a task with this key
+                             is pending, retrying or running; printable ASCII without spaces, at most 200
   -f, --file F               one task, a list of tasks, or { tasks: [...] } in JSON or YAML; all are checked
                              before any is added; progress is shown on a terminal
   --json                     print the added tasks as JSON`,
@@ -73,6 +79,7 @@ const SUBCOMMAND_USAGE: Record<string, string> = {
 export const TASKS_USAGE = `usage: codegen-pr tasks <command> [--help]
   add --title T --description D [--type feature|bugfix|refactor|documentation|test|default]
       [--priority low|medium|high|critical] [--label L]... [--repository owner/repo] [--id ID] [--max-attempts N]
+      [--dedupe-key K]                   exit 3 with the live task's id while a task with K is live
   add --file tasks.yaml|tasks.json       one task or a list of tasks
   list [--status S] [--priority P] [--repository owner/repo] [--limit N] [--cursor C] [--json]
   show <id> [--json]                     the task and its history
@@ -153,6 +160,7 @@ function taskFromFlags(values: Record<string, unknown>): Record<string, unknown>
   copy('repository', 'repository');
   copy('id', 'id');
   copy('label', 'labels');
+  copy('dedupe-key', 'dedupeKey');
   const max = values['max-attempts'];
   // Left as text when not a number, so validation names the field and shows what was given.
   if (typeof max === 'string') input.maxAttempts = /^\d+$/.test(max) ? Number(max) : max;
@@ -169,6 +177,7 @@ async function add(argv: string[], deps: Deps): Promise<number> {
     repository: { type: 'string' },
     id: { type: 'string' },
     'max-attempts': { type: 'string' },
+    'dedupe-key': { type: 'string' },
     file: { type: 'string', short: 'f' },
     json: { type: 'boolean' },
   });
@@ -187,16 +196,38 @@ async function add(argv: string[], deps: Deps): Promise<number> {
     if (result.ok) tasks.push(result.task);
     else errors.push(...result.errors.map((e) => ({ ...e, index })));
   });
+  // Two tasks of one file with the same dedupe key: the second could never be added while the first is live.
+  if (errors.length === 0) {
+    const repeated = batchProblems(tasks, (i) => `task ${i + 1}`, ': ');
+    errors.push(...repeated.map((e) => ({ ...e, index: -1 })));
+  }
   if (errors.length > 0) {
     const flagged = typeof file !== 'string';
     for (const e of errors) {
-      const where = flagged ? e.field : `task ${e.index + 1}: ${e.field}`;
+      const where = flagged || e.index < 0 ? e.field : `task ${e.index + 1}: ${e.field}`;
       deps.err(`invalid task: ${where} ${e.message}`);
     }
     deps.err(`nothing was added (${errors.length} problem${errors.length === 1 ? '' : 's'})`);
     return 2;
   }
-  const added = await addInBatches(tasks, deps);
+  let added: Task[];
+  /** What earlier batches stored before a refusal (over HTTP, a file goes in batches). */
+  const stored: Task[] = [];
+  try {
+    added = await addInBatches(tasks, deps, stored);
+  } catch (error) {
+    const failure = toDaemonError(error);
+    if (failure.code !== 'task-duplicate') throw error;
+    // Not a failure of the store: the work is already queued. Say which task holds it, for people and scripts.
+    const existing = isDuplicateTaskError(failure) ? failure.existingTaskId : undefined;
+    const kept =
+      stored.length === 0
+        ? 'nothing was added'
+        : `the first ${stored.length} of ${tasks.length} tasks were added, the rest were not`;
+    deps.err(`already queued: ${failure.message}; ${kept}`);
+    if (json === true) deps.json({ error: 'task-duplicate', ...(existing ? { existingTaskId: existing } : {}) });
+    return EXIT_ALREADY_QUEUED;
+  }
   if (json === true) {
     deps.json({ tasks: added });
     return 0;
@@ -211,8 +242,7 @@ async function add(argv: string[], deps: Deps): Promise<number> {
  * nothing, on a local store or when they fit in one; over HTTP a store that refuses a later batch leaves the
  * earlier ones added, and the error says how many.
  */
-async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
-  const added: Task[] = [];
+async function addInBatches(tasks: NewTask[], deps: Deps, added: Task[] = []): Promise<Task[]> {
   deps.progress?.(0, tasks.length);
   const size = deps.addBatchLimit ? (deps.addBatchLimit() ?? tasks.length) : ADD_BATCH;
   for (let start = 0; start < tasks.length; start += size) {
@@ -221,6 +251,8 @@ async function addInBatches(tasks: NewTask[], deps: Deps): Promise<Task[]> {
     } catch (error) {
       if (added.length === 0) throw error;
       const failure = toDaemonError(error);
+      // The caller says what was added before a duplicate; the live task's id stays on the error.
+      if (isDuplicateTaskError(failure)) throw failure;
       throw new DaemonError(
         `added ${added.length} of ${tasks.length} tasks, then the store refused the rest: ${failure.message}`,
         { code: failure.code, category: failure.category, cause: error },

@@ -65,6 +65,7 @@ export function formatTaskDetails(task: Task): string[] {
     ['priority', task.priority],
     ['labels', labels || '-'],
     ['repository', task.repository],
+    ['dedupe key', task.dedupeKey],
     ['attempts', `${task.attempts} of ${task.maxAttempts}`],
     ['next run', task.nextRunAt ? shortTime(task.nextRunAt) : undefined],
     ['agent run', task.checkpoint.agentRunId?.toString()],

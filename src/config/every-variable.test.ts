@@ -64,6 +64,11 @@ const SAMPLES: Record<string, { value: string; expected?: unknown; with?: Record
   TASK_TIMEOUT_MS: { value: '600000' },
   TASK_DEADLINE_MS: { value: '7200000' },
   TASK_MAX_LEASE_EXPIRIES: { value: '5' },
+  REPO_MAX_IN_FLIGHT: { value: '3', expected: 3 },
+  REPO_MAX_IN_FLIGHT_OVERRIDES: {
+    value: '{"acme/web": 2, "acme/docs": 0}',
+    expected: { 'acme/web': 2, 'acme/docs': 0 },
+  },
   REPOSITORY_PARK_MS: { value: '120000' },
   OUTAGE_RETRY_MS: { value: '5000' },
   DEPENDENCY_PROBE_INTERVAL_MS: { value: '1000' },

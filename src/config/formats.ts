@@ -4,7 +4,8 @@
  */
 import convict from 'convict';
 import { hasControlChar, decimal, integer, list, strictBoolean, text, timer, type ValueFormat } from './format-kit.js';
-import { NAMED_TEXT_FORMATS, isGitHubLogin } from './formats-text.js';
+import { repoCaps } from './format-caps.js';
+import { NAMED_TEXT_FORMATS, isGitHubLogin, isRepository } from './formats-text.js';
 
 /**
  * The Task API's limits on what the daemon sends it (src/task-api/requests.ts LIMITS: claim 1-100,
@@ -34,6 +35,9 @@ export const FORMATS: Readonly<Record<string, ValueFormat>> = {
   // A margin of more than 90 % below a rate limit is surely a typo; 100 % would leave no budget at all.
   'headroom-percent': integer({ min: 0, max: 90 }),
   'tcp-port': integer({ min: 0, max: 65_535 }),
+  // Tasks in flight per repository: 0 is no cap; the Task API accepts no more than 1000.
+  'repo-cap': integer({ min: 0, max: 1_000 }),
+  'repo-caps': repoCaps(isRepository),
   ratio: decimal({ min: 0, max: 1 }),
   'growth-factor': decimal({ min: 1, max: 10, minExclusive: true }),
   'strict-boolean': strictBoolean,

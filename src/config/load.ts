@@ -70,6 +70,8 @@ export interface AppConfig {
     timeout: number;
     taskDeadlineMs: number;
     maxLeaseExpiries: number;
+    repoMaxInFlight: number;
+    repoMaxInFlightOverrides: Record<string, number>;
     repositoryParkMs: number;
     outageRetryMs: number;
     shutdownGraceMs: number;

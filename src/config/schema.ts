@@ -255,6 +255,18 @@ export const schema = {
       default: 10,
       env: 'TASK_MAX_LEASE_EXPIRIES',
     },
+    repoMaxInFlight: {
+      doc: "Most tasks of one repository in flight at once across every replica (claimed or waiting on their agent run); a claim skips a repository at its cap and takes other repositories' tasks, so one busy repository cannot starve the rest. Tasks without a repository count as GITHUB_REPOSITORY's. 0: no cap.",
+      format: 'repo-cap',
+      default: 0,
+      env: 'REPO_MAX_IN_FLIGHT',
+    },
+    repoMaxInFlightOverrides: {
+      doc: 'Per-repository caps that replace REPO_MAX_IN_FLIGHT: {"owner/repo": 2, "owner/other": 5}; 0 lifts the cap for that repository.',
+      format: 'repo-caps',
+      default: {},
+      env: 'REPO_MAX_IN_FLIGHT_OVERRIDES',
+    },
     repositoryParkMs: {
       doc: "How long a repository's tasks wait after a repository-scoped failure (GitHub refuses access to it, Codegen has no such repository), in ms.",
       format: 'timer-ms',

@@ -6,7 +6,7 @@ import type { ClaimedTask } from '../domain/task.js';
 import { toDaemonError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { TaskStore } from '../pipeline/ports.js';
+import type { RepositoryCap, TaskStore } from '../pipeline/ports.js';
 import type { IntakeGate } from './intake.js';
 import type { Pool, Slot } from './pool.js';
 
@@ -20,6 +20,8 @@ export interface SchedulerDeps {
   leaseMs: number;
   /** ClaimOptions.maxLeaseExpiries. */
   maxLeaseExpiries?: number;
+  /** ClaimOptions.repositoryCap: the per-repository in-flight cap (REPO_MAX_IN_FLIGHT and its overrides). */
+  repositoryCap?: RepositoryCap;
   /**
    * Long poll (Task API): an empty claim waits this long on the server for a task to arrive. While the server
    * really waits, the loop claims again at once instead of sleeping; a server that answers at once (it cannot
@@ -58,6 +60,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   /** A wake() that came while the loop was not sleeping (claiming, say): the next sleep is skipped. */
   let wakePending = false;
   let moreLikely = false;
+  /**
+   * The last claim ran under a per-repository cap and came back short: tasks may be waiting on their repository's
+   * cap, which one of ours finishing frees, so a freed slot claims at once instead of at the next interval.
+   */
+  let capMayFree = false;
   let lastPoll: string | undefined;
   /** The last claim was a long poll the server held for most of its wait, and it found nothing. */
   let heldEmpty = false;
@@ -80,7 +87,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     });
 
   pool.onSlotFreed(() => {
-    if (moreLikely) wakeUp?.();
+    if (moreLikely || capMayFree) wakeUp?.();
   });
 
   async function pollOnce(): Promise<void> {
@@ -102,6 +109,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           limit,
           leaseMs: deps.leaseMs,
           ...(deps.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: deps.maxLeaseExpiries } : {}),
+          ...(deps.repositoryCap ? { repositoryCap: deps.repositoryCap } : {}),
           ...(deps.claimWaitMs ? { waitMs: deps.claimWaitMs } : {}),
         },
         stopper.signal,
@@ -117,6 +125,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       return;
     }
     moreLikely = claims.length === limit;
+    capMayFree = deps.repositoryCap !== undefined && claims.length < limit;
     heldEmpty = claims.length === 0 && !!deps.claimWaitMs && Date.now() - claimedAt >= deps.claimWaitMs / 2;
     if (claims.length > 0) {
       deps.metrics?.tasksClaimed.inc({ source: deps.source }, claims.length);

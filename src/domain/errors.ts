@@ -143,3 +143,32 @@ export function staleLeaseError(taskId: string): DaemonError {
     dependency: 'task-store',
   });
 }
+
+/**
+ * A task was refused because a live task (not completed, failed or cancelled) already holds its dedupe key.
+ * `existingTaskId` is that task: the caller usually wants it rather than a new one.
+ */
+export class DuplicateTaskError extends DaemonError {
+  readonly existingTaskId: string;
+  /** The key, when the refusal was made here (an HTTP answer names only the task). */
+  readonly dedupeKey?: string;
+
+  constructor(existingTaskId: string, dedupeKey?: string, options: { dependency?: string; status?: number } = {}) {
+    super(`a live task with this dedupeKey already exists: ${existingTaskId}`, {
+      code: 'task-duplicate',
+      category: 'conflict',
+      dependency: options.dependency ?? 'task-store',
+      ...(options.status !== undefined ? { status: options.status } : {}),
+    });
+    this.existingTaskId = existingTaskId;
+    if (dedupeKey !== undefined) this.dedupeKey = dedupeKey;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), existingTaskId: this.existingTaskId };
+  }
+}
+
+export function isDuplicateTaskError(value: unknown): value is DuplicateTaskError {
+  return value instanceof DuplicateTaskError;
+}

@@ -23,7 +23,12 @@ export const TASK_LIMITS = {
   contextMax: 262_144,
   /** How deeply `context` may nest objects and arrays; the context object itself is level 1. */
   contextDepthMax: 32,
+  /** A dedupe key: printable ASCII without spaces, at most this long. */
+  dedupeKeyMax: 200,
 } as const;
+
+/** What a dedupe key may hold (printable ASCII, no spaces), for validation and the OpenAPI document alike. */
+export const DEDUPE_KEY_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
  * What the Task API accepts on its other routes. A client that sends more is refused with a 400, so the daemon's
@@ -40,6 +45,12 @@ export const TASK_API_LIMITS = {
   claimWaitMs: { min: 0, max: 20_000 },
   /** A claim's `maxLeaseExpiries`: fail a task whose worker was lost this many times instead of claiming it. */
   leaseExpiries: { min: 1, max: 1_000 },
+  /**
+   * A claim's per-repository in-flight cap (`repositoryCap.default` and each override): 0 is no cap. Repositories
+   * named in one claim's overrides: at most `capOverridesMax`.
+   */
+  repositoryCap: { min: 0, max: 1_000 },
+  capOverridesMax: 1_000,
   /** Tasks in one POST /tasks batch. */
   batch: 500,
   /** Task ids in paths, worker names, lease tokens and actors. */

@@ -39,6 +39,9 @@ export const LEASED_STATUSES: readonly TaskStatus[] = ['claimed', 'awaiting_agen
 export const CLAIMABLE_STATUSES: readonly TaskStatus[] = ['pending', 'retry', 'claimed', 'awaiting_agent'];
 
 /** True when the state machine allows moving a task from `from` to `to`. */
+/** Statuses that are not final: a task in one of them holds its dedupe key. */
+export const LIVE_STATUSES: readonly TaskStatus[] = ['pending', 'retry', 'claimed', 'awaiting_agent'];
+
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return TRANSITIONS[from]?.includes(to) ?? false;
 }

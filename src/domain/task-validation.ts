@@ -6,7 +6,7 @@
  * prompt. Pure functions: every problem is reported at once, by field, so a user can fix a file in one go.
  */
 import { jsonFieldProblems } from './json-value.js';
-import { TASK_LIMITS } from './task-limits.js';
+import { DEDUPE_KEY_PATTERN, TASK_LIMITS } from './task-limits.js';
 import { repositoryProblem, stripControls, unsafeLineReason, unstorableReason } from './task-text.js';
 import { TASK_PRIORITIES, TASK_TYPES, type NewTask, type Task } from './task.js';
 
@@ -33,6 +33,7 @@ const KNOWN_FIELDS = new Set([
   'repository',
   'maxAttempts',
   'context',
+  'dedupeKey',
 ]);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -141,6 +142,40 @@ function checkMaxAttempts(value: unknown, problems: Problems, max: number): numb
   return add(problems, 'maxAttempts', `must be a whole number ${range}, got ${show(value)}`);
 }
 
+function checkDedupeKey(value: unknown, problems: Problems): string | undefined {
+  const max = TASK_LIMITS.dedupeKeyMax;
+  if (typeof value === 'string' && value.length >= 1 && value.length <= max && DEDUPE_KEY_PATTERN.test(value)) {
+    return value;
+  }
+  return add(
+    problems,
+    'dedupeKey',
+    `must be 1 to ${max} printable ASCII characters without spaces, got ${show(value)}`,
+  );
+}
+
+/**
+ * Problems of a batch as a whole: two tasks with the same dedupe key cannot both be live, so a batch that
+ * repeats one is refused (naming both places) instead of adding the first and refusing the second. `place`
+ * names a task by its index (`tasks[2]` by default; the CLI says `task 3`).
+ */
+export function batchProblems(
+  tasks: readonly NewTask[],
+  place: (index: number) => string = (i) => `tasks[${i}]`,
+  separator = '.',
+): FieldError[] {
+  const seen = new Map<string, number>();
+  const problems: FieldError[] = [];
+  tasks.forEach((task, i) => {
+    if (task.dedupeKey === undefined) return;
+    const first = seen.get(task.dedupeKey);
+    if (first !== undefined) {
+      problems.push({ field: `${place(i)}${separator}dedupeKey`, message: `repeats the dedupeKey of ${place(first)}` });
+    } else seen.set(task.dedupeKey, i);
+  });
+  return problems;
+}
+
 function checkId(value: unknown, problems: Problems): string | undefined {
   if (typeof value === 'string' && TASK_ID_PATTERN.test(value)) return value;
   return add(problems, 'id', 'must be 1-80 letters, digits, "_" or "-", starting with a letter or digit');
@@ -192,6 +227,10 @@ export function validateNewTask(input: unknown): NewTaskValidation {
   if (input.context !== undefined) {
     const context = checkContext(input.context, errors);
     if (context !== undefined) task.context = context;
+  }
+  if (input.dedupeKey !== undefined) {
+    const key = checkDedupeKey(input.dedupeKey, errors);
+    if (key !== undefined) task.dedupeKey = key;
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, task };
 }

@@ -83,6 +83,12 @@ export interface NewTask {
   maxAttempts?: number;
   /** Free-form context passed to the prompt generator (files, acceptance criteria, links). */
   context?: Record<string, unknown>;
+  /**
+   * Optional key that makes adding idempotent while the task is live: a second task with the same key is refused
+   * (DuplicateTaskError, naming the live task's id) until the first reaches completed, failed or cancelled.
+   * 1 to 200 printable ASCII characters without spaces, e.g. `issue:acme/web#123`.
+   */
+  dedupeKey?: string;
 }
 
 /** A task as stored. */
@@ -95,6 +101,8 @@ export interface Task {
   labels: string[];
   repository?: string;
   context?: Record<string, unknown>;
+  /** The dedupe key it was added with, if any (see NewTask.dedupeKey). */
+  dedupeKey?: string;
   status: TaskStatus;
   attempts: number;
   maxAttempts: number;

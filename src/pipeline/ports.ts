@@ -38,6 +38,25 @@ export interface ClaimOptions {
    * once, and the scheduler's poll is the backstop either way.
    */
   waitMs?: number;
+  /**
+   * Per-repository in-flight cap: a claim never hands out a task whose repository already has its cap of tasks
+   * held under a live lease (claimed or awaiting_agent); the rest of the queue is claimed past it, so one busy
+   * repository cannot starve the others. Absent, or every cap 0: no cap.
+   */
+  repositoryCap?: RepositoryCap;
+}
+
+/** The in-flight cap of a claim (ClaimOptions.repositoryCap). */
+export interface RepositoryCap {
+  /** Cap of every repository not named in `overrides`; 0 is no cap. */
+  default: number;
+  /** Caps by "owner/repo"; 0 is no cap for that repository. */
+  overrides?: Record<string, number>;
+  /**
+   * The repository of tasks that name none (the daemon's GITHUB_REPOSITORY): they count, and are capped, as that
+   * repository's. Absent: such tasks form one group of their own under the default cap.
+   */
+  unnamedAs?: string;
 }
 
 export interface FailureReport {
@@ -135,12 +154,16 @@ export interface TaskStore {
   /** Give the task back (shutdown): lease dropped, checkpoint kept, attempt refunded, status pending. */
   releaseTask(taskId: string, token: string, signal?: AbortSignal): Promise<void>;
 
-  /** Add tasks; a task with an id that already exists is refused (code task-exists). */
+  /**
+   * Add tasks, all or nothing. A task with an id that already exists is refused (code task-exists); a task whose
+   * dedupeKey a live task holds is refused with DuplicateTaskError (code task-duplicate, `existingTaskId`); a
+   * batch that repeats a dedupeKey is refused as invalid-task naming both places. Either refusal adds nothing.
+   */
   addTasks(tasks: NewTask[], actor?: string, signal?: AbortSignal): Promise<Task[]>;
   getTask(taskId: string, signal?: AbortSignal): Promise<Task | undefined>;
   getTaskHistory(taskId: string, signal?: AbortSignal): Promise<TaskEvent[]>;
   listTasks(filter: TaskListFilter, signal?: AbortSignal): Promise<TaskPage>;
-  /** failed or cancelled -> pending, attempts reset. */
+  /** failed or cancelled -> pending, attempts reset; refused (task-duplicate) while another live task holds its dedupeKey. */
   retryTask(taskId: string, actor?: string, signal?: AbortSignal): Promise<Task>;
   /** any non-terminal -> cancelled; a held lease becomes stale. */
   cancelTask(taskId: string, actor?: string, signal?: AbortSignal): Promise<Task>;

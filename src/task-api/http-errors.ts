@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isDaemonError, toDaemonError, type DaemonError } from '../domain/errors.js';
+import { isDaemonError, isDuplicateTaskError, toDaemonError, type DaemonError } from '../domain/errors.js';
 import type { FieldError } from './validate.js';
 
 /** The body of every error response. */
@@ -13,6 +13,8 @@ export interface ApiErrorBody {
   error: string;
   message: string;
   fields?: FieldError[];
+  /** With task-duplicate: the live task holding the dedupe key. */
+  existingTaskId?: string;
 }
 
 /** The logging the app needs; a pino Logger fits, and so does the Worker's console logger. */
@@ -28,6 +30,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   'stale-lease': 409,
   'invalid-transition': 409,
   'task-exists': 409,
+  'task-duplicate': 409,
   'no-pull-request': 409,
   'task-not-found': 404,
   validation: 400,
@@ -73,6 +76,7 @@ export function errorResponse(c: Context, raw: unknown, logger: ApiLogger): Resp
       return c.json(body, 400);
     }
     const body: ApiErrorBody = { error: raw.code, message: raw.message };
+    if (isDuplicateTaskError(raw)) body.existingTaskId = raw.existingTaskId;
     return c.json(body, status);
   }
   logger.error({ err: toDaemonError(raw), method: c.req.method, path: c.req.path }, 'task api request failed');

@@ -4,7 +4,7 @@
  * against them.
  */
 import { TASK_PRIORITIES, TASK_STATUSES, TASK_TYPES } from '../domain/task.js';
-import { TASK_API_LIMITS } from '../domain/task-limits.js';
+import { DEDUPE_KEY_PATTERN, TASK_API_LIMITS } from '../domain/task-limits.js';
 import { LINE_TEXT_PATTERN, REPOSITORY_PATTERN, STORABLE_TEXT_PATTERN } from '../domain/task-text.js';
 import { TASK_ID_PATTERN, TASK_LIMITS } from '../domain/task-validation.js';
 import { LIMITS } from './requests.js';
@@ -21,6 +21,12 @@ const obj = (properties: Record<string, unknown>, required: string[] = [], extra
   additionalProperties: false,
   ...extra,
 });
+
+const capCount = {
+  type: 'integer',
+  minimum: TASK_API_LIMITS.repositoryCap.min,
+  maximum: TASK_API_LIMITS.repositoryCap.max,
+};
 
 const pullRequest = {
   url: httpUrl,
@@ -92,6 +98,7 @@ export const SCHEMAS: Record<string, unknown> = {
       feedback: { type: 'array', items: { type: 'object' }, description: 'Feedback entries, oldest first.' },
       startedAt: dateTime,
       leaseExpiries: { type: 'integer', minimum: 0 },
+      dedupeKey: { type: 'string', description: 'The dedupe key the task was added with.' },
       createdAt: dateTime,
       updatedAt: dateTime,
     },
@@ -137,6 +144,12 @@ export const SCHEMAS: Record<string, unknown> = {
           `Free-form JSON for the prompt: at most ${TASK_LIMITS.contextMax} characters serialized and ` +
           `${TASK_LIMITS.contextDepthMax} levels of nesting; no key or string may hold NUL or an unpaired surrogate.`,
       },
+      dedupeKey: str({
+        maxLength: TASK_LIMITS.dedupeKeyMax,
+        pattern: DEDUPE_KEY_PATTERN.source,
+        description:
+          'Optional: while a task with this key is live (not completed, failed or cancelled), another with the same key is refused with 409 task-duplicate naming the live task in existingTaskId. Two tasks of one batch may not share a key.',
+      }),
     },
     additionalProperties: false,
   },
@@ -164,11 +177,15 @@ export const SCHEMAS: Record<string, unknown> = {
     type: 'object',
     required: ['error', 'message'],
     description:
-      'error is a stable code: validation, unauthorized, not-found, task-not-found, task-exists, stale-lease, ' +
-      'invalid-transition, payload-too-large, internal.',
+      'error is a stable code: validation, unauthorized, not-found, task-not-found, task-exists, task-duplicate, ' +
+      'stale-lease, invalid-transition, payload-too-large, internal.',
     properties: {
       error: { type: 'string' },
       message: { type: 'string' },
+      existingTaskId: {
+        type: 'string',
+        description: 'With task-duplicate: the live task that holds the dedupe key (the one to use instead).',
+      },
       fields: {
         type: 'array',
         items: obj({ field: { type: 'string' }, message: { type: 'string' } }, ['field', 'message']),
@@ -214,6 +231,28 @@ export const REQUEST_BODIES: Record<string, unknown> = {
         description:
           'Long poll: when no task is claimable, wait up to this many ms for one to be added, retried or released, then claim once more. A server without a wake-up source (the Worker) answers at once. Default 0.',
       },
+      repositoryCap: obj(
+        {
+          default: { ...capCount, description: 'Cap of every repository not named in overrides; 0 is no cap.' },
+          overrides: {
+            type: 'object',
+            maxProperties: TASK_API_LIMITS.capOverridesMax,
+            propertyNames: { pattern: REPOSITORY_PATTERN.source },
+            additionalProperties: capCount,
+            description: 'Caps by "owner/repo"; 0 lifts the default for that repository.',
+          },
+          unnamedAs: str({
+            maxLength: TASK_LIMITS.repositoryMax,
+            pattern: REPOSITORY_PATTERN.source,
+            description: "Count tasks that name no repository as this one (the daemon's default repository).",
+          }),
+        },
+        ['default'],
+        {
+          description:
+            'Per-repository in-flight cap: no task is claimed whose repository already has its cap of tasks held under a live lease (claimed or awaiting_agent); the claim moves on to other repositories instead.',
+        },
+      ),
     },
     ['worker', 'limit', 'leaseMs'],
   ),

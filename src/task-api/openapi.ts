@@ -36,7 +36,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is invalid; `fields` names every bad field.',
   401: 'Missing or wrong bearer token.',
   404: 'No such task (task-not-found) or route (not-found).',
-  409: 'Conflict: stale-lease, invalid-transition or task-exists.',
+  409: 'Conflict: stale-lease, invalid-transition, task-exists, or task-duplicate (existingTaskId names the live task holding the dedupe key).',
   413: 'Request body over 1 MiB (payload-too-large).',
   415: 'A non-empty body whose Content-Type is not application/json in UTF-8 (unsupported-media-type).',
   500: 'Internal error; the detail is only in the server log.',
@@ -310,7 +310,8 @@ export const TASK_API_OPENAPI = {
         tags: ['tasks'],
         description:
           'Every task is checked before any is stored: a batch is all or nothing, and the 400 names each bad field by its place (`tasks[2].title`). Titles and labels refuse control, escape and invisible characters; descriptions keep tab and newline and lose the rest; see the schema for the caps.',
-        summary: 'Create one task, or a batch as { tasks: [...] }. An existing id is a 409 task-exists.',
+        summary:
+          'Create one task, or a batch as { tasks: [...] }. An existing id is a 409 task-exists; a dedupeKey a live task holds is a 409 task-duplicate with existingTaskId.',
         requestBody: body('CreateTasks'),
         responses: {
           '201': ok('The created tasks.', {
@@ -327,7 +328,7 @@ export const TASK_API_OPENAPI = {
         operationId: 'claimTasks',
         tags: ['leases'],
         description:
-          'Claims up to `limit` (1-100) claimable tasks in priority order, each with a fresh lease of `leaseMs` (1 s to 1 h) and a fencing token that every later leased write must carry.',
+          "Claims up to `limit` (1-100) claimable tasks in priority order (critical, high, medium, low), oldest first within a priority, each with a fresh lease of `leaseMs` (1 s to 1 h) and a fencing token that every later leased write must carry. With `repositoryCap`, a repository that already holds its cap of live leases is skipped and the claim takes other repositories' tasks.",
         summary: 'Atomically claim up to `limit` claimable tasks, each with a new lease.',
         requestBody: body('Claim'),
         responses: {

@@ -5,7 +5,7 @@
 import { TASK_API_LIMITS, TASK_LIMITS } from '../domain/task-limits.js';
 import { REPOSITORY_PATTERN } from '../domain/task-text.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../domain/task.js';
-import type { AgentRunSighting, ClaimOptions, TaskListFilter } from '../pipeline/ports.js';
+import type { AgentRunSighting, ClaimOptions, RepositoryCap, TaskListFilter } from '../pipeline/ports.js';
 import { jsonFieldProblems } from '../domain/json-value.js';
 import { FieldReader, readBody, type Checked, type FieldError } from './validate.js';
 
@@ -83,7 +83,7 @@ export function parseCreateEnvelope(body: unknown): Checked<{ items: unknown[]; 
 export function parseClaim(body: unknown): Checked<ClaimOptions> {
   const reader = readBody(body);
   if (Array.isArray(reader)) return failed(reader);
-  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds', 'maxLeaseExpiries', 'waitMs']);
+  reader.onlyKnown(['worker', 'limit', 'leaseMs', 'taskIds', 'maxLeaseExpiries', 'waitMs', 'repositoryCap']);
   const worker = reader.string('worker', { ...NAME, required: true });
   const limit = reader.integer('limit', { ...LIMITS.claim, required: true });
   const leaseMs = reader.integer('leaseMs', { ...LIMITS.leaseMs, required: true });
@@ -92,6 +92,8 @@ export function parseClaim(body: unknown): Checked<ClaimOptions> {
   if (maxLeaseExpiries !== undefined) options.maxLeaseExpiries = maxLeaseExpiries;
   const waitMs = reader.integer('waitMs', LIMITS.claimWaitMs);
   if (waitMs !== undefined) options.waitMs = waitMs;
+  const cap = readRepositoryCap(reader);
+  if (cap) options.repositoryCap = cap;
   const ids = reader.raw('taskIds');
   if (ids !== undefined) {
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > LIMITS.claim.max) {
@@ -104,6 +106,41 @@ export function parseClaim(body: unknown): Checked<ClaimOptions> {
     }
   }
   return reader.result(options);
+}
+
+/** A claim's `repositoryCap`: `{ default, overrides?, unnamedAs? }`, each cap 0 (none) to the API's maximum. */
+function readRepositoryCap(reader: FieldReader): RepositoryCap | undefined {
+  const capReader = reader.object('repositoryCap');
+  if (!capReader) return undefined;
+  capReader.onlyKnown(['default', 'overrides', 'unnamedAs']);
+  const range = TASK_API_LIMITS.repositoryCap;
+  const fallback = capReader.integer('default', { ...range, required: true });
+  const cap: RepositoryCap = { default: fallback ?? 0 };
+  const overrides = capReader.object('overrides');
+  if (overrides) {
+    const repos = Object.keys(capReader.raw('overrides') as Record<string, unknown>);
+    if (repos.length > TASK_API_LIMITS.capOverridesMax) {
+      capReader.fail('overrides', `must name at most ${TASK_API_LIMITS.capOverridesMax} repositories`);
+    }
+    cap.overrides = {};
+    for (const repo of repos.slice(0, TASK_API_LIMITS.capOverridesMax)) {
+      if (!REPOSITORY_PATTERN.test(repo)) {
+        const shown = /^[\x21-\x7e]{1,140}$/.test(repo) ? `"${repo}"` : 'a key';
+        capReader.fail('overrides', `${shown} is not a GitHub "owner/name"`);
+        continue;
+      }
+      const n = overrides.integer(repo, range);
+      if (n !== undefined) cap.overrides[repo] = n;
+    }
+  }
+  const unnamedAs = capReader.string('unnamedAs', {
+    max: TASK_LIMITS.repositoryMax,
+    pattern: REPOSITORY_PATTERN,
+    hint: 'must be a GitHub "owner/name"',
+  });
+  if (unnamedAs) cap.unnamedAs = unnamedAs;
+  reader.absorb(capReader, overrides);
+  return cap;
 }
 
 /** POST /tasks/:id/heartbeat. */

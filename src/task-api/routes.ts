@@ -3,7 +3,7 @@
  * call and answering JSON. Failures are thrown and turned into responses by the app's error handler.
  */
 import type { Context, Hono } from 'hono';
-import { validateNewTask } from '../domain/task-validation.js';
+import { batchProblems, validateNewTask } from '../domain/task-validation.js';
 import type { NewTask } from '../domain/task.js';
 import type { ClaimedTask } from '../domain/task.js';
 import type { ClaimOptions, TaskStore } from '../pipeline/ports.js';
@@ -78,6 +78,8 @@ function checkNewTasks(items: unknown[], batch: boolean): Checked<NewTask[]> {
     } else if (id !== undefined) seen.set(id, index);
     tasks.push(result.task);
   });
+  // Only when every task is valid: the places batchProblems names are then the batch's own.
+  if (batch && errors.length === 0) errors.push(...batchProblems(tasks));
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: tasks };
 }
 

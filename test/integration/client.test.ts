@@ -139,6 +139,49 @@ describe('CodegenClient as a library', () => {
     expect(await done).toBe('polled-1');
   });
 
+  it('keeps a busy repository under its in-flight cap while the other repository’s tasks run', async () => {
+    const base = configFor();
+    const client = make({
+      ...base,
+      processing: { ...base.processing, concurrency: 5, repoMaxInFlightOverrides: { [REPO]: 1 } },
+    });
+    await client.initialize();
+    // Three tasks for the default repository (one names it, two name none), two for another; all claimable at once.
+    await client.taskStore.addTasks([
+      { id: 'cap-w1', title: 'w1', description: 'd', repository: REPO },
+      { id: 'cap-w2', title: 'w2', description: 'd' },
+      { id: 'cap-w3', title: 'w3', description: 'd' },
+      { id: 'cap-g1', title: 'g1', description: 'd', repository: 'acme/gadgets' },
+      { id: 'cap-g2', title: 'g2', description: 'd', repository: 'acme/gadgets' },
+    ]);
+    const inFlight = new Set<string>();
+    let mostWidgets = 0;
+    let mostOverall = 0;
+    const finished = new Set<string>();
+    let allDone!: () => void;
+    const done = new Promise<void>((resolve) => (allDone = resolve));
+    client.on('task_claimed', (e) => {
+      inFlight.add(e.taskId);
+      mostWidgets = Math.max(mostWidgets, [...inFlight].filter((id) => id.startsWith('cap-w')).length);
+      mostOverall = Math.max(mostOverall, inFlight.size);
+    });
+    const finish = (taskId: string) => {
+      inFlight.delete(taskId);
+      finished.add(taskId);
+      if (finished.size === 5) allDone();
+    };
+    client.on('task_completed', (e) => finish(e.taskId));
+    client.on('task_failed', (e) => finish(e.taskId));
+    client.start();
+    await done;
+    expect(mostWidgets).toBe(1);
+    // The other repository was not held up behind the busy one: its tasks ran beside it.
+    expect(mostOverall).toBeGreaterThanOrEqual(2);
+    for (const id of ['cap-w1', 'cap-w2', 'cap-w3', 'cap-g1', 'cap-g2']) {
+      expect((await client.taskStore.getTask(id))!.status).toBe('completed');
+    }
+  });
+
   it('emits auth_error and pauses intake when Codegen refuses the token, then recovers', async () => {
     const client = make(configFor());
     await client.initialize();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { openTaskStore, type OpenedStore } from '../../src/adapters/open-store.js';
 import { openOwnedStore, readOwnerEndpoint, tryOwnerLock } from '../../src/adapters/owner/index.js';
 import { loadConfig } from '../../src/config/load.js';
+import { DuplicateTaskError } from '../../src/domain/errors.js';
 import type { Task } from '../../src/domain/task.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -113,6 +114,18 @@ describe('one owner per data directory', () => {
     await expect(client.store.addTasks(again, 'cli')).rejects.toMatchObject({ category: 'conflict' });
     expect(await owner.store.countByStatus()).toEqual({ pending: 1_200 });
     expect(await owner.store.getTask('c0')).toBeUndefined();
+  });
+
+  it('refuses a dedupe key a live task holds through the owner, naming the live task', async () => {
+    const dataDir = freshDataDir();
+    await open(dataDir, 'daemon');
+    const client = await open(dataDir, 'cli');
+    await client.store.addTasks([{ ...newTask('first'), dedupeKey: 'issue:acme/web#3' }], 'cli');
+    const refusal = await client.store
+      .addTasks([{ ...newTask('second'), dedupeKey: 'issue:acme/web#3' }], 'cli')
+      .catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(DuplicateTaskError);
+    expect(refusal).toMatchObject({ code: 'task-duplicate', existingTaskId: 'first' });
   });
 
   it('keeps owner.json to the user and its key out of every log line', async () => {

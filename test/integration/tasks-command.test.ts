@@ -236,4 +236,79 @@ describe('tasks command (SQLite in memory)', () => {
     expect(out).toHaveLength(1_200);
     expect(steps).toEqual(['0/1200', '1200/1200']);
   });
+
+  it('exits 3 with the live task’s id when its dedupe key is taken, and adds nothing', async () => {
+    const first = [
+      'add',
+      '--id',
+      'dd-1',
+      '--title',
+      'Fix #12',
+      '--description',
+      'd',
+      '--dedupe-key',
+      'issue:acme/web#12',
+    ];
+    expect(await run(...first)).toBe(0);
+    expect((await store.getTask('dd-1'))!.dedupeKey).toBe('issue:acme/web#12');
+    out = [];
+    expect(await run('show', 'dd-1')).toBe(0);
+    expect(out).toContainEqual(expect.stringMatching(/^dedupe key: +issue:acme\/web#12$/));
+
+    err = [];
+    out = [];
+    const again = ['add', '--title', 'Fix #12 again', '--description', 'd', '--dedupe-key', 'issue:acme/web#12'];
+    expect(await run(...again)).toBe(3);
+    expect(out).toEqual([]);
+    expect(err).toEqual(['already queued: a live task with this dedupeKey already exists: dd-1; nothing was added']);
+    // For scripts, --json names the live task on stdout.
+    err = [];
+    expect(await run(...again, '--json')).toBe(3);
+    expect(JSON.parse(out.join('\n'))).toEqual({ error: 'task-duplicate', existingTaskId: 'dd-1' });
+
+    // A file that repeats a key is invalid input (2), naming both tasks; a bad key names the flag's field.
+    const file = path.join(dir, 'dupes.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { title: 'a', description: 'd', dedupeKey: 'k-file' },
+        { title: 'b', description: 'd', dedupeKey: 'k-file' },
+      ]),
+    );
+    err = [];
+    expect(await run('add', '--file', file)).toBe(2);
+    expect(err).toEqual([
+      'invalid task: task 2: dedupeKey repeats the dedupeKey of task 1',
+      'nothing was added (1 problem)',
+    ]);
+    err = [];
+    expect(await run('add', '--title', 't', '--description', 'd', '--dedupe-key', 'two words')).toBe(2);
+    expect(err[0]).toMatch(/^invalid task: dedupeKey must be 1 to 200 printable ASCII characters without spaces/);
+
+    // Once the live task is final, the key can be used again.
+    await store.cancelTask('dd-1');
+    out = [];
+    expect(await run(...again)).toBe(0);
+    expect(out[0]).toMatch(/^added t-[0-9a-f]{16} \(pending, medium, default\): Fix #12 again$/);
+  });
+
+  it('says how far it got when a later batch holds a key a live task has, and still exits 3 with its id', async () => {
+    await store.addTasks([{ id: 'holder', title: 'h', description: 'd', dedupeKey: 'k-held' }]);
+    const file = path.join(dir, 'batches.json');
+    await writeFile(
+      file,
+      JSON.stringify([
+        { id: 'batch-1', title: 'a', description: 'd' },
+        { id: 'batch-2', title: 'b', description: 'd' },
+        { id: 'batch-3', title: 'c', description: 'd', dedupeKey: 'k-held' },
+      ]),
+    );
+    const deps = { store, out: (l: string) => out.push(l), err: (l: string) => err.push(l), addBatchLimit: () => 2 };
+    expect(await runTasksCommand(['add', '--file', file, '--json'], deps)).toBe(3);
+    expect(err).toEqual([
+      'already queued: a live task with this dedupeKey already exists: holder; the first 2 of 3 tasks were added, the rest were not',
+    ]);
+    expect(JSON.parse(out.join('\n'))).toEqual({ error: 'task-duplicate', existingTaskId: 'holder' });
+    expect(await store.getTask('batch-2')).toBeDefined();
+  });
 });

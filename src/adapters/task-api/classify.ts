@@ -1,10 +1,10 @@
 /**
  * Task API failures -> DaemonError, in one place. The codes the SQL store throws on purpose (stale-lease,
- * invalid-transition, task-exists, task-not-found, validation) come back as the same codes and categories, so
+ * invalid-transition, task-exists, task-duplicate, task-not-found, validation) come back as the same codes and categories, so
  * the daemon treats the HTTP store and the SQL store alike. Nothing here copies a request (it holds the bearer
  * key and lease tokens) into an error: messages come from the server's error body or from our own words.
  */
-import { DaemonError, staleLeaseError, type ErrorCategory } from '../../domain/errors.js';
+import { DaemonError, DuplicateTaskError, staleLeaseError, type ErrorCategory } from '../../domain/errors.js';
 import { createRedactor } from '../../domain/redact.js';
 
 const DEPENDENCY = 'task-store';
@@ -19,6 +19,7 @@ interface ApiErrorBody {
   error?: unknown;
   message?: unknown;
   fields?: unknown;
+  existingTaskId?: unknown;
 }
 
 function make(
@@ -88,6 +89,10 @@ export function classifyResponse(
       dependency: DEPENDENCY,
       status,
     });
+  }
+  if (status === 409 && apiCode === 'task-duplicate' && typeof parsed.existingTaskId === 'string') {
+    // The same error the SQL store throws, so callers (the CLI, processTask) find the live task either way.
+    return new DuplicateTaskError(parsed.existingTaskId.slice(0, 200), undefined, { status });
   }
   if (status === 409) return make(serverMessage ?? message, apiCode ?? 'conflict', 'conflict', status);
   if (status === 404 && apiCode === 'task-not-found')

@@ -155,6 +155,7 @@ export function createHttpTaskStore(options: HttpTaskStoreOptions): TaskStore & 
         ...(claim.taskIds !== undefined ? { taskIds: claim.taskIds } : {}),
         ...(claim.maxLeaseExpiries !== undefined ? { maxLeaseExpiries: claim.maxLeaseExpiries } : {}),
         ...(longPollMs(claim.waitMs) > 0 ? { waitMs: longPollMs(claim.waitMs) } : {}),
+        ...(claim.repositoryCap !== undefined ? { repositoryCap: claim.repositoryCap } : {}),
       };
       return send({ kind: 'claim', method: 'POST', path: 'tasks/claim', body, parse: parseClaims }, signal);
     },

@@ -71,7 +71,7 @@ export function parseTask(value: unknown, what = 'task', path = 'task'): Task {
   for (const key of ['id', 'title', 'description', 'type', 'priority', 'createdAt', 'updatedAt']) {
     need(t, key, 'string', what, path);
   }
-  for (const key of ['repository', 'nextRunAt']) need(t, key, 'string', what, path, true);
+  for (const key of ['repository', 'nextRunAt', 'dedupeKey']) need(t, key, 'string', what, path, true);
   need(t, 'attempts', 'number', what, path);
   need(t, 'maxAttempts', 'number', what, path);
   status(t.status, what, `${path}.status`);

@@ -131,6 +131,21 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'dedupe keys and per-repository claim counts',
+    statements: (s) => [
+      // A caller's key that makes adding idempotent while the task is live.
+      `ALTER TABLE ${s}.tasks ADD COLUMN dedupe_key text`,
+      // At most one live task per key, enforced by the database so two concurrent adds cannot both win; a task
+      // leaves the index when it completes, fails or is cancelled, and the key may then be used again.
+      `CREATE UNIQUE INDEX tasks_dedupe_idx ON ${s}.tasks (dedupe_key)
+        WHERE dedupe_key IS NOT NULL AND status IN ('pending','retry','claimed','awaiting_agent')`,
+      // The per-repository cap counts held tasks by repository on every capped claim.
+      `CREATE INDEX tasks_held_repository_idx ON ${s}.tasks (repository)
+        WHERE status IN ('claimed','awaiting_agent')`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -11,6 +11,8 @@ import { DaemonError } from '../../domain/errors.js';
 import { LEASED_STATUSES, leasedSourcesOf } from '../../domain/task-state.js';
 import type { ClaimedTask, Lease, PullRequestRef, Task, TaskStatus } from '../../domain/task.js';
 import type { ClaimOptions, CompletionReport, FailureReport, TaskStore } from '../../pipeline/ports.js';
+import { activeCap } from './claim-cap.js';
+import { claimLockKey, claimStatement } from './sql-claim.js';
 import { throwIfAborted } from './sql-errors.js';
 import { explainRefusal, insertEvent, statusList, type StoreContext } from './store-context.js';
 import { rowToLease, rowToTask, type TaskRow } from './task-row.js';
@@ -35,67 +37,6 @@ function checkPositiveInt(value: number, name: string): void {
       dependency: 'task-store',
     });
   }
-}
-
-/**
- * One statement claims up to `limit` tasks in priority-then-age order, skipping rows other claimers hold
- * (FOR UPDATE SKIP LOCKED), and writes a history row for each. A claim gets a new fencing token; the checkpoint
- * (agent run, run intent, PR) is left as it is so the daemon resumes.
- *
- * Attempts: claiming a pending or retry task starts an attempt and spends one. Re-claiming a task whose worker
- * was lost (its lease expired) continues the same attempt and spends none: a crashed or cut-off worker is not
- * the task's failure. Such re-claims are counted instead (lease_expiries), and a task whose workers were lost
- * $5 times is failed (lease-expired-too-often) rather than claimed for ever; those rows use up a slot of this
- * claim's limit and are not returned. started_at is set by the first claim: the task's deadline counts from it.
- * Parameters: $1 worker, $2 limit, $3 lease ms, $4 task ids (null: any task), $5 most lease expiries.
- */
-function claimStatement(c: StoreContext): string {
-  return `
-    WITH candidates AS MATERIALIZED (
-      SELECT id, status AS prev_status, lease_owner AS prev_owner,
-             (status IN ('claimed','awaiting_agent')) AS expired,
-             (status IN ('claimed','awaiting_agent') AND lease_expiries + 1 >= $5::int) AS exhausted
-        FROM ${c.tasks}
-       -- The first status test repeats the claim index's condition so that the planner can use that index.
-       WHERE status IN ('pending','retry','claimed','awaiting_agent')
-         AND ($4::text[] IS NULL OR id = ANY($4::text[]))
-         AND (status = 'pending'
-          OR (status = 'retry' AND (next_run_at IS NULL OR next_run_at <= now()))
-          OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < now()))
-       ORDER BY priority_rank, created_at, seq
-       LIMIT $2
-       FOR UPDATE SKIP LOCKED
-    ), changed AS (
-      UPDATE ${c.tasks} t SET
-        status = CASE WHEN k.exhausted THEN 'failed' ELSE 'claimed' END,
-        attempts = CASE WHEN k.expired THEN t.attempts ELSE t.attempts + 1 END,
-        lease_expiries = CASE WHEN k.expired THEN t.lease_expiries + 1 ELSE t.lease_expiries END,
-        started_at = COALESCE(t.started_at, now()),
-        lease_owner = CASE WHEN k.exhausted THEN t.lease_owner ELSE $1 END,
-        lease_token = CASE WHEN k.exhausted THEN t.lease_token ELSE gen_random_uuid() END,
-        lease_expires_at = CASE WHEN k.exhausted THEN NULL ELSE now() + $3::int * interval '1 millisecond' END,
-        next_run_at = NULL,
-        error_category = CASE WHEN k.exhausted THEN 'unknown' ELSE t.error_category END,
-        error_code = CASE WHEN k.exhausted THEN 'lease-expired-too-often' ELSE t.error_code END,
-        error_message = CASE WHEN k.exhausted
-          THEN 'the worker holding this task was lost ' || (t.lease_expiries + 1) ||
-               ' times (crashed, killed or cut off from the store); the task may be what takes its workers down'
-          ELSE t.error_message END,
-        completed_at = CASE WHEN k.exhausted THEN now() ELSE t.completed_at END,
-        updated_at = now()
-      FROM candidates k
-      WHERE t.id = k.id
-      RETURNING ${c.columns}, k.prev_status, k.prev_owner, k.exhausted, t.priority_rank AS claim_rank, t.seq AS claim_seq
-    ), history AS (
-      INSERT INTO ${c.events} (task_id, actor, kind, from_status, to_status, detail)
-      SELECT id, CASE WHEN exhausted THEN 'system' ELSE $1 END, CASE WHEN exhausted THEN 'failed' ELSE 'claimed' END,
-             prev_status, status,
-             jsonb_strip_nulls(jsonb_build_object('attempt', attempts, 'leaseExpired', prev_status IN ('claimed','awaiting_agent'),
-                                'previousOwner', prev_owner))
-        FROM changed
-    )
-    -- RETURNING order is unspecified: hand tasks back in claim order.
-    SELECT * FROM changed ORDER BY claim_rank, created_at, claim_seq`;
 }
 
 /** Default of ClaimOptions.maxLeaseExpiries. */
@@ -179,11 +120,17 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
       const ids = options.taskIds && options.taskIds.length > 0 ? options.taskIds : null;
       const maxExpiries = options.maxLeaseExpiries ?? DEFAULT_MAX_LEASE_EXPIRIES;
       checkPositiveInt(maxExpiries, 'maxLeaseExpiries');
-      const result = await c.sql.query<TaskRow>(
-        claimStatement(c),
-        [options.worker, options.limit, options.leaseMs, ids, maxExpiries],
-        signal,
-      );
+      const params = [options.worker, options.limit, options.leaseMs, ids, maxExpiries];
+      const cap = activeCap(options.repositoryCap);
+      const result = cap
+        ? await c.sql.transaction(async (tx) => {
+            // Capped claimers take turns: each counts the held tasks after the previous one committed (a new
+            // snapshot per statement), so two replicas claiming at once cannot both fill the same last slot.
+            await tx.query('SELECT pg_advisory_xact_lock($1::int)', [claimLockKey(c.tasks)], signal);
+            const capParams = [cap.unnamedAs, JSON.stringify(cap.overrides), cap.default];
+            return tx.query<TaskRow>(claimStatement(c, true), [...params, ...capParams], signal);
+          }, signal)
+        : await c.sql.query<TaskRow>(claimStatement(c), params, signal);
       return result.rows
         .filter((row) => row.exhausted !== true)
         .map((row) => ({ task: rowToTask(row), lease: rowToLease(row) }));

@@ -3,9 +3,9 @@
  * counts. Writes that change state run their guarded UPDATE and history row in one short transaction.
  * No Node-only imports (the Task API runs this in a Worker).
  */
-import { DaemonError } from '../../domain/errors.js';
-import { canTransition, sourcesOf } from '../../domain/task-state.js';
-import { validateNewTask } from '../../domain/task-validation.js';
+import { DaemonError, DuplicateTaskError } from '../../domain/errors.js';
+import { canTransition, LIVE_STATUSES, sourcesOf } from '../../domain/task-state.js';
+import { batchProblems, validateNewTask, type FieldError } from '../../domain/task-validation.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type NewTask, type Task, type TaskStatus } from '../../domain/task.js';
 import type { TaskStore } from '../../pipeline/ports.js';
 import type { LeasedOps } from './sql-leased-writes.js';
@@ -20,6 +20,14 @@ const PERSON_RETRY_FROM: TaskStatus[] = (['failed', 'cancelled'] as const).filte
 
 function invalidArgument(message: string): DaemonError {
   return new DaemonError(message, { code: 'invalid-argument', category: 'validation', dependency: 'task-store' });
+}
+
+/** A batch that repeats a dedupe key, refused as a whole like any invalid task. */
+export function invalidBatch(problems: FieldError[]): DaemonError {
+  return new DaemonError(`invalid task: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, {
+    code: 'invalid-task',
+    category: 'validation',
+  });
 }
 
 export function createAdminOps(c: StoreContext): AdminOps {
@@ -43,29 +51,57 @@ export function createAdminOps(c: StoreContext): AdminOps {
     throw await explainRefusal(tx, c, taskId, action);
   }
 
-  async function insertTask(tx: StoreContext['sql'], task: NewTask, actor: string): Promise<Task> {
-    const result = await tx.query<TaskRow>(
-      `INSERT INTO ${c.tasks} AS t (id, title, description, type, priority, labels, repository, context, max_attempts)
-       VALUES (COALESCE($1, 't-' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)),
-               $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9::int)
-       ON CONFLICT (id) DO NOTHING
-       RETURNING ${c.columns}`,
-      [
-        task.id ?? null,
-        task.title,
-        task.description,
-        task.type ?? 'default',
-        task.priority ?? 'medium',
-        JSON.stringify(task.labels ?? []),
-        task.repository ?? null,
-        task.context === undefined ? null : JSON.stringify(task.context),
-        task.maxAttempts ?? c.defaultMaxAttempts,
-      ],
+  /** The live task holding `key`, other than `exceptId`. */
+  async function liveHolder(tx: StoreContext['sql'], key: string, exceptId?: string): Promise<string | undefined> {
+    const found = await tx.query<{ id: string }>(
+      `SELECT id FROM ${c.tasks} WHERE dedupe_key = $1 AND status IN (${statusList(LIVE_STATUSES)})
+          AND ($2::text IS NULL OR id <> $2::text)`,
+      [key, exceptId ?? null],
     );
-    const row = result.rows[0];
-    if (!row) throw taskExistsError(task.id ?? '(generated id)');
-    await insertEvent(tx, c.events, { taskId: String(row.id), actor, kind: 'created', to: 'pending' });
-    return rowToTask(row);
+    return found.rows[0] ? String(found.rows[0].id) : undefined;
+  }
+
+  async function insertTask(tx: StoreContext['sql'], task: NewTask, actor: string): Promise<Task> {
+    // Any unique index may refuse the row: the id, or a live task's dedupe key. A concurrent add of either
+    // waits here for the other transaction and then sees its row, so two adds cannot both win.
+    const params = [
+      task.id ?? null,
+      task.title,
+      task.description,
+      task.type ?? 'default',
+      task.priority ?? 'medium',
+      JSON.stringify(task.labels ?? []),
+      task.repository ?? null,
+      task.context === undefined ? null : JSON.stringify(task.context),
+      task.maxAttempts ?? c.defaultMaxAttempts,
+      task.dedupeKey ?? null,
+    ];
+    // A refusal whose cause is gone by the time it is looked up (the key's holder just finished) is tried again.
+    for (let attempt = 1; ; attempt++) {
+      const result = await tx.query<TaskRow>(
+        `INSERT INTO ${c.tasks} AS t (id, title, description, type, priority, labels, repository, context,
+                                      max_attempts, dedupe_key)
+         VALUES (COALESCE($1, 't-' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)),
+                 $2, $3, $4, $5, $6::text::jsonb, $7, $8::text::jsonb, $9::int, $10::text)
+         ON CONFLICT DO NOTHING
+         RETURNING ${c.columns}`,
+        params,
+      );
+      const row = result.rows[0];
+      if (row) {
+        await insertEvent(tx, c.events, { taskId: String(row.id), actor, kind: 'created', to: 'pending' });
+        return rowToTask(row);
+      }
+      const holder = task.dedupeKey === undefined ? undefined : await liveHolder(tx, task.dedupeKey);
+      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey);
+      const exists = attempt >= 3 || (task.id !== undefined && (await taskExists(tx, task.id)));
+      if (exists) throw taskExistsError(task.id ?? '(generated id)');
+    }
+  }
+
+  async function taskExists(tx: StoreContext['sql'], taskId: string): Promise<boolean> {
+    const found = await tx.query(`SELECT 1 FROM ${c.tasks} WHERE id = $1`, [taskId]);
+    return found.rows.length > 0;
   }
 
   return {
@@ -79,7 +115,9 @@ export function createAdminOps(c: StoreContext): AdminOps {
         throw new DaemonError(`invalid task: ${problems.join('; ')}`, { code: 'invalid-task', category: 'validation' });
       }
       const valid = checked.flatMap((r) => (r.ok ? [r.task] : []));
-      // All or nothing: one duplicate id refuses the whole batch.
+      const repeated = batchProblems(valid);
+      if (repeated.length > 0) throw invalidBatch(repeated);
+      // All or nothing: one duplicate id or live dedupe key refuses the whole batch.
       return c.sql.transaction(async (tx) => {
         const added: Task[] = [];
         for (const task of valid) added.push(await insertTask(tx, task, actor));
@@ -156,6 +194,13 @@ export function createAdminOps(c: StoreContext): AdminOps {
         const set = `status = 'pending', attempts = 0, next_run_at = NULL, completed_at = NULL,
                      lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
                      lease_expiries = 0, started_at = NULL`;
+        // Its dedupe key may have gone to a newer task meanwhile: two live tasks may not share one.
+        const key = await tx.query<{ dedupe_key: string | null }>(`SELECT dedupe_key FROM ${c.tasks} WHERE id = $1`, [
+          taskId,
+        ]);
+        const dedupeKey = key.rows[0]?.dedupe_key;
+        const holder = dedupeKey ? await liveHolder(tx, dedupeKey, taskId) : undefined;
+        if (holder !== undefined && dedupeKey) throw new DuplicateTaskError(holder, dedupeKey);
         const row = await guardedUpdate(tx, taskId, PERSON_RETRY_FROM, set, 'retry it (only failed or cancelled)');
         await insertEvent(tx, c.events, {
           taskId,

@@ -41,6 +41,7 @@ export function taskColumns(alias: string): string {
     'run_intent_at',
     'lease_expiries',
     'started_at',
+    'dedupe_key',
     'created_at',
     'updated_at',
   ]
@@ -107,6 +108,7 @@ export function rowToTask(row: TaskRow): Task {
   } as Task;
   if (row.repository != null) task.repository = row.repository as string;
   if (row.context != null) task.context = row.context as Record<string, unknown>;
+  if (row.dedupe_key != null) task.dedupeKey = String(row.dedupe_key);
   const nextRunAt = iso(row.next_run_at);
   if (nextRunAt) task.nextRunAt = nextRunAt;
   if (row.error_code != null) {

@@ -114,6 +114,23 @@ export const CREATE_TASK_CASES: CorpusRequest[] = [
     'context',
   ),
 
+  // dedupeKey: 1-200 printable ASCII characters without spaces.
+  ...each(
+    {
+      empty: '',
+      'a space': 'a b',
+      '201 characters': 'k'.repeat(201),
+      'an accent': 'clé',
+      'a NUL': 'k\u0000',
+      'an escape': 'k\u001b[0m',
+      'zero-width': 'k\u200b',
+      number: 7,
+      null: null,
+      'a list': ['k'],
+    },
+    (label, v) => create(`dedupeKey ${label}`, { dedupeKey: v }, 'dedupeKey'),
+  ),
+
   // id, type, priority, maxAttempts, unknown fields.
   ...each(
     {

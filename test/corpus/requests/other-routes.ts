@@ -66,6 +66,30 @@ export const OTHER_ROUTE_CASES: CorpusRequest[] = [
   claim('taskIds with a number', { taskIds: [7] }, 'taskIds[0]'),
   claim('taskIds with a NUL', { taskIds: ['a\u0000'] }, 'taskIds[0]'),
   claim('an unknown field', { priority: 'high' }, 'priority'),
+  // repositoryCap: { default (required), overrides: { "owner/repo": n }, unnamedAs }, caps 0-1000.
+  ...each({ text: '2', list: [2], null: null }, (label, v) =>
+    claim(`repositoryCap ${label}`, { repositoryCap: v }, 'repositoryCap'),
+  ),
+  ...each({ missing: undefined, negative: -1, '1001': 1001, fraction: 0.5, text: '2' }, (label, v) =>
+    claim(`repositoryCap.default ${label}`, { repositoryCap: { default: v } }, 'repositoryCap.default'),
+  ),
+  claim('repositoryCap.overrides a list', { repositoryCap: { default: 1, overrides: [1] } }, 'repositoryCap.overrides'),
+  claim(
+    'repositoryCap.overrides key not a repository',
+    { repositoryCap: { default: 1, overrides: { '../..': 1 } } },
+    'repositoryCap.overrides',
+  ),
+  claim(
+    'repositoryCap.overrides value negative',
+    { repositoryCap: { default: 1, overrides: { 'acme/web': -1 } } },
+    'repositoryCap.overrides.acme/web',
+  ),
+  claim(
+    'repositoryCap.unnamedAs not a repository',
+    { repositoryCap: { default: 1, unnamedAs: 'no slash' } },
+    'repositoryCap.unnamedAs',
+  ),
+  claim('repositoryCap unknown key', { repositoryCap: { default: 1, max: 2 } }, 'repositoryCap.max'),
 
   // POST /tasks/:id/heartbeat
   ...each({ missing: undefined, number: 7, NUL: 't\u0000', escape: 't\u001b[0m', 'zero-width': 't\u200b' }, (l, v) => ({

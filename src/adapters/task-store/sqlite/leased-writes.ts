@@ -12,6 +12,7 @@ import { DaemonError } from '../../../domain/errors.js';
 import { LEASED_STATUSES, leasedSourcesOf } from '../../../domain/task-state.js';
 import type { ClaimedTask, PullRequestRef, Task, TaskStatus } from '../../../domain/task.js';
 import type { ClaimOptions, TaskStore } from '../../../pipeline/ports.js';
+import { activeCap } from '../claim-cap.js';
 import { DEFAULT_MAX_LEASE_EXPIRIES } from '../sql-leased-writes.js';
 import { throwIfAborted } from '../sql-errors.js';
 import { rowToLease, rowToTask, type TaskRow } from '../task-row.js';
@@ -52,15 +53,44 @@ function checkPositiveInt(value: number, name: string): void {
   }
 }
 
-/** Claimable rows in claim order (priority, then age); the time conditions of CLAIMABLE_STATUSES. */
-const CANDIDATES = `
-  SELECT * FROM tasks
-   WHERE status IN ('pending','retry','claimed','awaiting_agent')
+/** The claimable rows: the time conditions of CLAIMABLE_STATUSES. */
+const CLAIMABLE = `status IN ('pending','retry','claimed','awaiting_agent')
      AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
      AND (status = 'pending'
       OR (status = 'retry' AND (next_run_at IS NULL OR next_run_at <= @now))
-      OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < @now))
+      OR (status IN ('claimed','awaiting_agent') AND lease_expires_at < @now))`;
+
+/** Claimable rows in claim order (priority, then age). */
+const CANDIDATES = `
+  SELECT * FROM tasks
+   WHERE ${CLAIMABLE}
    ORDER BY priority_rank, created_at, seq
+   LIMIT @limit`;
+
+/**
+ * Claimable rows in claim order under a per-repository cap, as the PostgreSQL store's capped candidates: each
+ * repository's rows are numbered in claim order, and a row is allowed while its number plus the repository's
+ * held tasks (live leases) stays within the repository's cap (0: none). The write lock makes claims take turns.
+ */
+const CAPPED_CANDIDATES = `
+  WITH held AS (
+    SELECT COALESCE(repository, @unnamed) AS repo, count(*) AS n FROM tasks
+     WHERE status IN ('claimed','awaiting_agent') AND lease_expires_at >= @now
+     GROUP BY 1
+  ), caps AS (
+    SELECT key AS repo, value AS cap FROM json_each(@overrides)
+  ), ranked AS (
+    SELECT *, COALESCE(repository, @unnamed) AS cap_repo,
+           row_number() OVER (PARTITION BY COALESCE(repository, @unnamed)
+                              ORDER BY priority_rank, created_at, seq) AS cap_nth
+      FROM tasks
+     WHERE ${CLAIMABLE}
+  )
+  SELECT r.* FROM ranked r
+    LEFT JOIN held h ON h.repo = r.cap_repo
+    LEFT JOIN caps k ON k.repo = r.cap_repo
+   WHERE COALESCE(k.cap, @cap) = 0 OR r.cap_nth + COALESCE(h.n, 0) <= COALESCE(k.cap, @cap)
+   ORDER BY r.priority_rank, r.created_at, r.seq
    LIMIT @limit`;
 
 interface LeasedWriteSpec {
@@ -168,9 +198,20 @@ export function createSqliteLeasedOps(c: SqliteContext): SqliteLeasedOps {
       const maxExpiries = options.maxLeaseExpiries ?? DEFAULT_MAX_LEASE_EXPIRIES;
       checkPositiveInt(maxExpiries, 'maxLeaseExpiries');
       const ids = options.taskIds && options.taskIds.length > 0 ? JSON.stringify(options.taskIds) : null;
+      const cap = activeCap(options.repositoryCap);
       return c.database.write(() => {
         const at = stamp(c);
-        const candidates = c.database.statement(CANDIDATES).all({ ids, now: at, limit: options.limit }) as Raw[];
+        const params = { ids, now: at, limit: options.limit };
+        const candidates = (
+          cap
+            ? c.database.statement(CAPPED_CANDIDATES).all({
+                ...params,
+                unnamed: cap.unnamedAs,
+                overrides: JSON.stringify(cap.overrides),
+                cap: cap.default,
+              })
+            : c.database.statement(CANDIDATES).all(params)
+        ) as Raw[];
         // Exhausted rows use up a slot of this claim's limit and are not returned, as in the PostgreSQL store.
         return candidates.flatMap((prev) => claimOne(prev, options, maxExpiries, at) ?? []);
       });

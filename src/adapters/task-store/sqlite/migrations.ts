@@ -122,6 +122,18 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT`,
     ],
   },
+  {
+    version: 4,
+    name: 'dedupe keys and per-repository claim counts',
+    statements: [
+      `ALTER TABLE tasks ADD COLUMN dedupe_key TEXT`,
+      // At most one live task per key (see the PostgreSQL twin): a finished task leaves the index.
+      `CREATE UNIQUE INDEX tasks_dedupe_idx ON tasks (dedupe_key)
+        WHERE dedupe_key IS NOT NULL AND status IN ('pending','retry','claimed','awaiting_agent')`,
+      `CREATE INDEX tasks_held_repository_idx ON tasks (repository)
+        WHERE status IN ('claimed','awaiting_agent')`,
+    ],
+  },
 ];
 
 /** Bring the schema up to date; returns the versions applied (empty when it was current). */

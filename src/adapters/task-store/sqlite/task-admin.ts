@@ -4,12 +4,13 @@
  * transaction, listing is newest first with keyset pages behind an opaque cursor, and one duplicate id refuses
  * a whole batch.
  */
-import { DaemonError } from '../../../domain/errors.js';
+import { DaemonError, DuplicateTaskError } from '../../../domain/errors.js';
 import { canTransition, sourcesOf } from '../../../domain/task-state.js';
-import { validateNewTask } from '../../../domain/task-validation.js';
+import { batchProblems, validateNewTask } from '../../../domain/task-validation.js';
 import { TASK_PRIORITIES, TASK_STATUSES, type NewTask, type Task, type TaskStatus } from '../../../domain/task.js';
 import type { TaskStore } from '../../../pipeline/ports.js';
 import { taskExistsError, taskNotFoundError, throwIfAborted } from '../sql-errors.js';
+import { invalidBatch } from '../sql-task-admin.js';
 import { decodeCursor, encodeCursor, rowToEvent, rowToTask } from '../task-row.js';
 import {
   decodeEvent,
@@ -63,13 +64,25 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
     });
   }
 
+  /** The live task holding `key`, other than `exceptId`. */
+  function liveHolder(key: string, exceptId?: string): string | undefined {
+    const row = c.database
+      .statement(
+        `SELECT id FROM tasks WHERE dedupe_key = ? AND status IN ('pending','retry','claimed','awaiting_agent')
+            AND id IS NOT ? LIMIT 1`,
+      )
+      .get(key, exceptId ?? null) as { id: string } | undefined;
+    return row ? String(row.id) : undefined;
+  }
+
   function insertTask(task: NewTask, actor: string, at: string): Task {
     const row = c.database
       .statement(
         `INSERT INTO tasks (id, title, description, type, priority, labels, repository, context, max_attempts,
-                            created_at, updated_at)
-         VALUES (@id, @title, @description, @type, @priority, @labels, @repository, @context, @maxAttempts, @at, @at)
-         ON CONFLICT (id) DO NOTHING
+                            dedupe_key, created_at, updated_at)
+         VALUES (@id, @title, @description, @type, @priority, @labels, @repository, @context, @maxAttempts,
+                 @dedupeKey, @at, @at)
+         ON CONFLICT DO NOTHING
          RETURNING *`,
       )
       .get({
@@ -82,9 +95,15 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
         repository: task.repository ?? null,
         context: task.context === undefined ? null : JSON.stringify(task.context),
         maxAttempts: task.maxAttempts ?? c.defaultMaxAttempts,
+        dedupeKey: task.dedupeKey ?? null,
         at,
       }) as Raw | undefined;
-    if (!row) throw taskExistsError(task.id ?? '(generated id)');
+    if (!row) {
+      // Either unique index refused it: a live task's dedupe key, or the id.
+      const holder = task.dedupeKey === undefined ? undefined : liveHolder(task.dedupeKey);
+      if (holder !== undefined) throw new DuplicateTaskError(holder, task.dedupeKey);
+      throw taskExistsError(task.id ?? '(generated id)');
+    }
     insertEvent(c, at, { taskId: String(row.id), actor, kind: 'created', to: 'pending' });
     return rowToTask(decodeTask(row));
   }
@@ -100,7 +119,9 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
         throw new DaemonError(`invalid task: ${problems.join('; ')}`, { code: 'invalid-task', category: 'validation' });
       }
       const valid = checked.flatMap((r) => (r.ok ? [r.task] : []));
-      // All or nothing: one duplicate id refuses the whole batch (the throw rolls the transaction back).
+      const repeated = batchProblems(valid);
+      if (repeated.length > 0) throw invalidBatch(repeated);
+      // All or nothing: one duplicate id or live dedupe key refuses the whole batch (the throw rolls it back).
       return c.database.write(() => {
         const at = stamp(c);
         return valid.map((task) => insertTask(task, actor, at));
@@ -167,17 +188,30 @@ export function createSqliteAdminOps(c: SqliteContext): AdminOps {
       throwIfAborted(signal);
       // A fresh start: attempts, lost workers and the deadline reset, lease gone; the checkpoint (run, run intent,
       // PR) stays so an opened PR is not opened twice and a run already asked for is found again.
-      return guardedChange(taskId, actor, PERSON_RETRY_FROM, 'retry it (only failed or cancelled)', 'retried', () => ({
-        status: 'pending',
-        attempts: 0,
-        next_run_at: null,
-        completed_at: null,
-        lease_owner: null,
-        lease_token: null,
-        lease_expires_at: null,
-        lease_expiries: 0,
-        started_at: null,
-      }));
+      // Its dedupe key may have gone to a newer task meanwhile: two live tasks may not share one.
+      return c.database.write(() => {
+        const key = selectTask(c, taskId)?.dedupe_key;
+        const holder = typeof key === 'string' ? liveHolder(key, taskId) : undefined;
+        if (holder !== undefined) throw new DuplicateTaskError(holder, String(key));
+        return guardedChange(
+          taskId,
+          actor,
+          PERSON_RETRY_FROM,
+          'retry it (only failed or cancelled)',
+          'retried',
+          () => ({
+            status: 'pending',
+            attempts: 0,
+            next_run_at: null,
+            completed_at: null,
+            lease_owner: null,
+            lease_token: null,
+            lease_expires_at: null,
+            lease_expiries: 0,
+            started_at: null,
+          }),
+        );
+      });
     },
 
     async cancelTask(taskId, actor = 'system', signal) {
