@@ -2,8 +2,8 @@
  * The run watchers of replicas that share REDIS_URL share one watcher's reads. One replica holds a lease (a
  * Redis key with a TTL, renewed at each of its sweeps) and reads Codegen for all: the runs it waits on and the
  * runs the others announce. It publishes what it read; the others read that from Redis instead of Codegen. When
- * the leader stops sweeping (it has nothing to wait on, or it died) the lease lapses and the next replica that
- * sweeps takes it. A Redis that does not answer makes every replica read for itself, as without Redis.
+ * the leader has nothing left to wait on it gives the lease up; when it died the lease lapses; either way the next
+ * replica that sweeps takes it. A Redis that does not answer makes every replica read for itself, as without Redis.
  */
 import { Redis } from 'ioredis';
 import type { AgentRun } from '../pipeline/ports.js';
@@ -27,6 +27,8 @@ export interface RunBoard {
   publish(runs: AgentRun[]): Promise<void>;
   /** The published states of these runs (those the leader read in its last sweep). */
   read(ids: number[]): Promise<AgentRun[]>;
+  /** Give the lead up if this replica holds it (it has nothing left to watch, or stops): the next sweeper leads. */
+  resign(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,10 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
   return 1
 end
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`;
+
+const RESIGN = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`;
 
 /** A run board in Redis: a lease key, a hash of announced runs, and a hash of published states. */
@@ -104,6 +110,9 @@ export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
       if (ids.length === 0) return [];
       const values = await client.hmget(statesKey, ...ids.map(String));
       return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as AgentRun);
+    },
+    async resign() {
+      await client.eval(RESIGN, 1, leaseKey, options.me);
     },
     async close() {
       client.disconnect(false);

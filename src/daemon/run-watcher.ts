@@ -30,8 +30,11 @@ export interface RunWatcher extends RunWatch {
   watching(): number;
   /** What the last sweeps cost and found, for /status and the benchmark. */
   stats(): RunWatcherStats;
-  /** Stops reading; waits in progress keep their deadlines and signals but learn nothing new. */
-  stop(): void;
+  /**
+   * Stops reading; waits in progress keep their deadlines and signals but learn nothing new. Resolves once the
+   * board (if any) has the lead back and its connections are closed; never rejects.
+   */
+  stop(): Promise<void>;
 }
 
 export interface RunWatcherStats {
@@ -112,6 +115,15 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let published = new Map<number, string | null>();
   let lastSweep = Date.now();
   let pauseEnds = 0;
+  /** Whether the board gave this replica the lead at its last sweep (to give it up when idle or stopping). */
+  let holdsLead = false;
+
+  /** Give the lead up: the other replicas' runs must not wait for the lease to lapse. */
+  async function resign(): Promise<void> {
+    if (!holdsLead || !options.board) return;
+    holdsLead = false;
+    await options.board.resign().catch((err: unknown) => log.debug({ err }, 'could not give the run board lead up'));
+  }
 
   /** Wake the waiters of run `id` whose status is not `run`'s (`run` is what Codegen answered for that id). */
   function deliver(id: number, run: AgentRun): void {
@@ -229,7 +241,10 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     let leading = board === undefined;
     if (board) {
       // A board that cannot be reached leaves this replica reading for itself, as without one.
-      leading = await board.lead().catch(() => true);
+      leading = await board.lead().then(
+        (lead) => (holdsLead = lead),
+        () => true,
+      );
       if (!leading && (await follow(board))) return;
     }
     const ids = new Set(watched.keys());
@@ -307,6 +322,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       const { initialMs, maxMs, backoff } = options.interval;
       intervalMs = changed ? initialMs : Math.min(maxMs, Math.ceil(intervalMs * backoff));
     }
+    // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
+    await resign();
   }
 
   function ensureLoop(): void {
@@ -378,7 +395,11 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     stop() {
       stopper.abort();
       wakeLoop?.();
-      void options.board?.close();
+      const board = options.board;
+      if (!board) return Promise.resolve();
+      return resign()
+        .then(() => board.close())
+        .catch(() => undefined);
     },
   };
 }
