@@ -17,6 +17,8 @@ export interface AnnouncedRun {
 
 /** Where watchers of several replicas meet. Every method may throw when the board cannot be reached. */
 export interface RunBoard {
+  /** How long the lease and an announcement last without renewal, in ms. */
+  readonly ttlMs: number;
   /** Take or renew the leader lease; true when this replica reads Codegen for everyone. */
   lead(): Promise<boolean>;
   /** A follower's runs: the leader reads them too. */
@@ -74,6 +76,7 @@ export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
   const ttl = String(Math.max(1_000, Math.round(options.ttlMs)));
 
   return {
+    ttlMs: Number(ttl),
     async lead() {
       return (await client.eval(LEAD, 1, leaseKey, options.me, ttl)) === 1;
     },

@@ -64,6 +64,7 @@ export function createPgRunBoard(options: PgRunBoardOptions): RunBoard {
   }
 
   return {
+    ttlMs: ttl,
     lead: () =>
       guarded(async () => {
         // Taken when free or lapsed, renewed when ours; the row that comes back says we hold it.

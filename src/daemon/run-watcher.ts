@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AgentApi, AgentRun } from '../pipeline/ports.js';
 import type { DependencyHealth } from './health.js';
 import type { RunBoard } from './run-watcher-board.js';
+import { createFollower, type FollowedRun } from './run-watcher-follower.js';
 
 /** How a task waits on its run (the pipeline's view of the watcher). */
 export interface RunWatch {
@@ -66,12 +67,17 @@ export interface RunWatcherOptions {
   /** Most single-run GETs one sweep spends on runs past the listed window (oldest looked at first). */
   singleReadsPerSweep?: number;
   /**
-   * Shared with the other replicas (REDIS_URL): one of them reads Codegen and publishes, the others read the
+   * Shared with the other replicas (REDIS_URL, or a PostgreSQL store): one of them reads Codegen and publishes, the others read the
    * board. A follower reads a run itself when the board has said nothing of it for `staleMs` (default: three
    * times interval.maxMs).
    */
   board?: RunBoard;
   staleMs?: number;
+  /**
+   * Time between a follower's looks at the board, in ms (default: interval.initialMs, at most 1 s). They cost
+   * no Codegen read, so a follower notices a run's end soon after the leader published it.
+   */
+  followMs?: number;
 }
 
 interface Waiter {
@@ -80,14 +86,8 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-interface Watched {
-  id: number;
-  createdAt: number;
+interface Watched extends FollowedRun {
   waiters: Set<Waiter>;
-  /** When a single-run GET last looked at it (0: never; at first, when it was watched). */
-  readAt: number;
-  /** When the board last told us its state (followers). */
-  boardAt: number;
 }
 
 const PAGE_SIZE = 100;
@@ -117,6 +117,19 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let pauseEnds = 0;
   /** Whether the board gave this replica the lead at its last sweep (to give it up when idle or stopping). */
   let holdsLead = false;
+  /** Whether the last sweep took the states from the board (it costs no Codegen read: the next comes soon). */
+  let following = false;
+  const followMs = options.followMs ?? Math.min(options.interval.initialMs, 1_000);
+  const follower = options.board
+    ? createFollower<Watched>({
+        board: options.board,
+        entries: () => [...watched.values()],
+        isWatched: (id) => watched.has(id),
+        deliver: (run) => deliver(run.id, run),
+        readStale: (entries) => readEach(entries, singleReadsPerSweep),
+        staleMs,
+      })
+    : undefined;
 
   /** Give the lead up: the other replicas' runs must not wait for the lease to lapse. */
   async function resign(): Promise<void> {
@@ -208,33 +221,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  /**
-   * A follower's sweep: announce our runs, take the leader's published states. A run the board has said
-   * nothing of for a while (the leader past its window, or gone) is read here, a few per sweep. False when the
-   * board cannot be reached: then this replica reads for itself.
-   */
-  async function follow(board: RunBoard): Promise<boolean> {
-    const entries = [...watched.values()];
-    let states: AgentRun[];
-    try {
-      await board.announce(entries.map((e) => ({ id: e.id, createdAt: e.createdAt })));
-      states = await board.read(entries.map((e) => e.id));
-    } catch {
-      return false;
-    }
-    stats.boardReads += 1;
-    const now = Date.now();
-    for (const run of states) {
-      const entry = watched.get(run.id);
-      if (entry) entry.boardAt = now;
-      deliver(run.id, run);
-    }
-    const stale = entries.filter((e) => watched.has(e.id) && now - Math.max(e.boardAt, e.readAt) > staleMs);
-    await readEach(stale, singleReadsPerSweep);
-    return true;
-  }
-
   async function sweep(): Promise<void> {
+    following = false;
     if (health.isDown('codegen')) return;
     stats.sweeps += 1;
     const board = options.board;
@@ -245,7 +233,11 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         (lead) => (holdsLead = lead),
         () => true,
       );
-      if (!leading && (await follow(board))) return;
+      following = !leading && follower !== undefined && (await follower.follow());
+      if (following) {
+        stats.boardReads += 1;
+        return;
+      }
     }
     const ids = new Set(watched.keys());
     let oldest = Infinity;
@@ -320,7 +312,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         log.error({ err }, 'run watcher sweep failed');
       }
       const { initialMs, maxMs, backoff } = options.interval;
-      intervalMs = changed ? initialMs : Math.min(maxMs, Math.ceil(intervalMs * backoff));
+      if (following) intervalMs = followMs;
+      else intervalMs = changed ? initialMs : Math.min(maxMs, Math.ceil(intervalMs * backoff));
     }
     // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
     await resign();
@@ -378,6 +371,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
             waiters: new Set(),
             readAt: 0,
             boardAt: Date.now(),
+            announced: false,
           };
           watched.set(run.id, entry);
           // A run just watched may end soon: the next sweep must not wait as long as a quiet spell made it.
