@@ -23,6 +23,7 @@ import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
 import { timeoutSignal } from './resilience/timeout-signal.js';
+import { codegenBudgets, replicaShare } from './resilience/index.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
@@ -270,6 +271,8 @@ export class CodegenClient {
           backoff: this.config.codegen.pollBackoff,
         },
         maxPages: RUN_WATCH_MAX_PAGES,
+        // The read budget this replica's guard grants: few pages are read often, many as fast as it allows.
+        budget: { readsPer30s: this.watcherReadsPer30s() },
         // Replicas sharing Redis, or else a PostgreSQL store, share one watcher's reads: N replicas do not spend
         // N times the read budget. PGlite and SQLite belong to one process: nothing to share.
         ...(await this.runBoard()),
@@ -633,6 +636,16 @@ export class CodegenClient {
       onIdleError: (err) => this.logger.debug({ err }, 'run board connection lost'),
     });
     return { board: createPgRunBoard({ ...shared, sql, schema: taskStore.schema }) };
+  }
+
+  /**
+   * Codegen reads per 30 s the run watcher may spend: the guard's standard budget (headroom taken off), this
+   * replica's share of it when the replicas cannot share it through Redis (RATE_LIMIT_REPLICAS).
+   */
+  private watcherReadsPer30s(): number {
+    const { rateLimits } = this.config;
+    const share = replicaShare(codegenBudgets(this.config).standard, rateLimits.redisUrl ? 1 : rateLimits.replicas);
+    return Number.isFinite(share.max) ? (share.max * 30_000) / share.perMs : Number.MAX_SAFE_INTEGER;
   }
 
   /** A Task API long poll: within a poll interval, half the request timeout, and what the API accepts. */

@@ -74,6 +74,12 @@ export interface RunWatcherOptions {
   board?: RunBoard;
   staleMs?: number;
   /**
+   * The part of Codegen's read budget the watcher may spend (reads per 30 s, after headroom). With it, sweeps
+   * are paced by the reads they take instead of interval.initialMs (see pacedInterval); minIntervalMs (default
+   * 1 s) bounds how often a small sweep repeats.
+   */
+  budget?: { readsPer30s: number; minIntervalMs?: number };
+  /**
    * Time between a follower's looks at the board, in ms (default: interval.initialMs, at most 1 s). They cost
    * no Codegen read, so a follower notices a run's end soon after the leader published it.
    */
@@ -109,6 +115,11 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let timer: NodeJS.Timeout | undefined;
   let wakeLoop: (() => void) | undefined;
   let intervalMs = options.interval.initialMs;
+  /**
+   * The interval while runs keep changing (pacedInterval of the last sweep that read Codegen); with a budget, at
+   * first what one read costs, so a first run is looked at soon.
+   */
+  let baseMs = options.budget ? pacedInterval(1) : options.interval.initialMs;
   /** Whether the current sweep saw a run change (ours, or as leader, another replica's). */
   let changed = false;
   /** As leader: the statuses published last, to tell the other replicas' runs changing. */
@@ -298,6 +309,17 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     timer = setTimeout(wakeLoop, Math.max(0, at - Date.now()));
   }
 
+  /**
+   * The time from one sweep's start to the next's while runs keep changing: interval.initialMs, or with a
+   * budget, what spends it evenly (a sweep of `reads` reads every reads / readsPer30s of 30 s), at least
+   * minIntervalMs. Few pages are then read often (a short notice lag) and many no faster than the budget allows.
+   */
+  function pacedInterval(reads: number): number {
+    const budget = options.budget;
+    if (!budget) return options.interval.initialMs;
+    return Math.max(budget.minIntervalMs ?? 1_000, Math.ceil((Math.max(1, reads) * 30_000) / budget.readsPer30s));
+  }
+
   async function run(): Promise<void> {
     lastSweep = Date.now();
     while (watched.size > 0 && !stopper.signal.aborted) {
@@ -305,15 +327,18 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       if (watched.size === 0 || stopper.signal.aborted) break;
       lastSweep = Date.now();
       changed = false;
+      const readsBefore = stats.listReads + stats.singleReads;
       try {
         await sweep();
       } catch (err) {
         // Never let one sweep end the loop: the next one looks again.
         log.error({ err }, 'run watcher sweep failed');
       }
-      const { initialMs, maxMs, backoff } = options.interval;
+      const { maxMs, backoff } = options.interval;
+      const reads = stats.listReads + stats.singleReads - readsBefore;
+      if (!following) baseMs = pacedInterval(reads);
       if (following) intervalMs = followMs;
-      else intervalMs = changed ? initialMs : Math.min(maxMs, Math.ceil(intervalMs * backoff));
+      else intervalMs = changed ? baseMs : Math.min(maxMs, Math.ceil(Math.max(intervalMs, baseMs) * backoff));
     }
     // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
     await resign();
@@ -375,7 +400,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
           };
           watched.set(run.id, entry);
           // A run just watched may end soon: the next sweep must not wait as long as a quiet spell made it.
-          intervalMs = options.interval.initialMs;
+          intervalMs = Math.min(options.interval.initialMs, baseMs);
           shorten(lastSweep + intervalMs);
         }
         entry.waiters.add(waiter);

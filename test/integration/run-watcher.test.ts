@@ -85,6 +85,23 @@ describe('run watcher', () => {
     expect(w.watching()).toBe(0);
   });
 
+  it('with a read budget, paces its sweeps by the reads they take, not by the initial interval', async () => {
+    fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 3 }));
+    const runs = await createRuns(150);
+    // An initial interval of a minute: only pacing by the budget (two pages of a generous one) gets this done.
+    watcher = createRunWatcher({
+      agent: api,
+      health,
+      logger: silentLogger(),
+      interval: { initialMs: 60_000, maxMs: 60_000, backoff: 1 },
+      maxPages: 50,
+      budget: { readsPer30s: 30_000, minIntervalMs: 5 },
+    });
+    const finals = await Promise.all(runs.map((run) => waitForEnd(watcher as RunWatcher, run)));
+    expect(finals.map((r) => r?.status)).toEqual(runs.map(() => 'COMPLETE'));
+    expect(reads('/agent/runs')).toBe(4 * 2);
+  });
+
   it('reads only as many pages as cover the oldest watched run', async () => {
     fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 1_000_000 }));
     const runs = await createRuns(230);
