@@ -27,6 +27,8 @@ export interface RunBoard {
   announced(): Promise<AnnouncedRun[]>;
   /** The states the leader read in one sweep (replacing the previous sweep's). */
   publish(runs: AgentRun[]): Promise<void>;
+  /** States read during a sweep (one page's), added to or replacing those published of the same runs. */
+  update(runs: AgentRun[]): Promise<void>;
   /** The published states of these runs (those the leader read in its last sweep). */
   read(ids: number[]): Promise<AgentRun[]>;
   /** Give the lead up if this replica holds it (it has nothing left to watch, or stops): the next sweeper leads. */
@@ -108,6 +110,15 @@ export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
       const tx = client.multi().del(statesKey);
       if (fields.length > 0) tx.hset(statesKey, ...fields).pexpire(statesKey, Number(ttl));
       await tx.exec();
+    },
+    async update(runs) {
+      if (runs.length === 0) return;
+      const fields = runs.flatMap((run) => [String(run.id), JSON.stringify(run)]);
+      await client
+        .multi()
+        .hset(statesKey, ...fields)
+        .pexpire(statesKey, Number(ttl))
+        .exec();
     },
     async read(ids) {
       if (ids.length === 0) return [];

@@ -114,6 +114,16 @@ export function createPgRunBoard(options: PgRunBoardOptions): RunBoard {
           );
         }),
       ),
+    update: (runs) =>
+      guarded(async () => {
+        if (runs.length === 0) return;
+        await sql.query(
+          `INSERT INTO ${s}.run_watch_states (namespace, run_id, run)
+           SELECT $1, (r ->> 'id')::bigint, r FROM jsonb_array_elements($2::jsonb) AS r
+           ON CONFLICT (namespace, run_id) DO UPDATE SET run = EXCLUDED.run`,
+          [namespace, JSON.stringify(runs)],
+        );
+      }),
     read: (ids) =>
       guarded(async () => {
         if (ids.length === 0) return [];

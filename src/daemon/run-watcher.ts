@@ -76,7 +76,7 @@ export interface RunWatcherOptions {
   /**
    * The part of Codegen's read budget the watcher may spend (reads per 30 s, after headroom). With it, sweeps
    * are paced by the reads they take instead of interval.initialMs (see pacedInterval); minIntervalMs (default
-   * 1 s) bounds how often a small sweep repeats.
+   * interval.initialMs, at most 1 s) bounds how often a small sweep repeats.
    */
   budget?: { readsPer30s: number; minIntervalMs?: number };
   /**
@@ -170,7 +170,12 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
    * Read pages until every run in `ids` was seen (or the pages are older than `oldest`, epoch ms); wakes the
    * local waiters, puts what it read of `ids` into `seen`, and answers the ids not seen.
    */
-  async function readList(ids: Set<number>, oldest: number, seen: AgentRun[]): Promise<Set<number> | undefined> {
+  async function readList(
+    ids: Set<number>,
+    oldest: number,
+    seen: AgentRun[],
+    onPage?: (runs: AgentRun[]) => Promise<void>,
+  ): Promise<Set<number> | undefined> {
     const unseen = new Set(ids);
     // Pages without a watched run in a row: past them, the runs still unseen are much older than the rest (resumed
     // after a restart, hours old in a busy organization), cheaper read on their own than by paging back each sweep.
@@ -182,14 +187,15 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         { skip: page * PAGE_SIZE, limit: PAGE_SIZE, sourceType: 'API' },
         stopper.signal,
       );
-      let found = 0;
+      const found: AgentRun[] = [];
       for (const run of result.items) {
         if (!unseen.delete(run.id)) continue;
-        found += 1;
+        found.push(run);
         seen.push(run);
         deliver(run.id, run);
       }
-      barren = found > 0 ? 0 : barren + 1;
+      if (onPage && found.length > 0) await onPage(found);
+      barren = found.length > 0 ? 0 : barren + 1;
       if (barren >= BARREN_PAGES) break;
       if (result.items.length < PAGE_SIZE || (page + 1) * PAGE_SIZE >= result.total) break;
       // Newest first: once a page ends before the oldest watched run was created, no later page holds one.
@@ -263,7 +269,13 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     const seen: AgentRun[] = [];
     let unseen: Set<number> | undefined;
     try {
-      unseen = await readList(ids, oldest, seen);
+      // As leader, each page's news for the other replicas goes on the board at once, not at the end of a
+      // sweep that may take many seconds at the read budget: a follower then notices about as soon as we do.
+      const share =
+        board && leading
+          ? (runs: AgentRun[]) => board.update(runs.filter((run) => !watched.has(run.id))).catch(() => undefined)
+          : undefined;
+      unseen = await readList(ids, oldest, seen, share);
     } catch (raw) {
       const err = toDaemonError(raw);
       if (stopper.signal.aborted) return;
@@ -317,7 +329,10 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   function pacedInterval(reads: number): number {
     const budget = options.budget;
     if (!budget) return options.interval.initialMs;
-    return Math.max(budget.minIntervalMs ?? 1_000, Math.ceil((Math.max(1, reads) * 30_000) / budget.readsPer30s));
+    return Math.max(
+      budget.minIntervalMs ?? Math.min(options.interval.initialMs, 1_000),
+      Math.ceil((Math.max(1, reads) * 30_000) / budget.readsPer30s),
+    );
   }
 
   async function run(): Promise<void> {

@@ -203,6 +203,39 @@ describe.each(kinds)('run watchers of two replicas sharing a $name board', (kind
     expect(fake.requests.filter((r) => /\/agent\/run\/\d+$/.test(r.path))).toEqual([]);
   });
 
+  maybe("the leader puts each page's news on the board as it reads it, not at the end of its sweep", async () => {
+    const runs = await createRuns(250);
+    const [oldest, newest] = [runs[0] as AgentRun, runs.at(-1) as AgentRun];
+    // The leader's board, recording what it writes: the follower's run is on the first page, the leader's own
+    // on the third, so a sweep reads three pages before it publishes.
+    const writes: Array<{ kind: 'update' | 'publish'; completed: number[] }> = [];
+    const real = board('a');
+    const completed = (list: AgentRun[]) => list.filter((r) => r.state !== 'in_progress').map((r) => r.id);
+    const recording: RunBoard = {
+      ...real,
+      async update(list) {
+        writes.push({ kind: 'update', completed: completed(list) });
+        await real.update(list);
+      },
+      async publish(list) {
+        writes.push({ kind: 'publish', completed: completed(list) });
+        await real.publish(list);
+      },
+    };
+    const a = replica(recording);
+    void waitForEnd(a, oldest).catch(() => undefined);
+    await until(() => a.stats().led > 0, 'a leads');
+    const b = replica(board('b'));
+    const followerWait = waitForEnd(b, newest);
+    await until(() => b.stats().boardReads >= 2, 'b follows');
+    await finish([newest]);
+    expect((await followerWait)?.state).not.toBe('in_progress');
+    const firstUpdate = writes.findIndex((w) => w.kind === 'update' && w.completed.includes(newest.id));
+    const firstPublish = writes.findIndex((w) => w.kind === 'publish' && w.completed.includes(newest.id));
+    expect(firstUpdate).toBeGreaterThanOrEqual(0);
+    if (firstPublish >= 0) expect(firstUpdate).toBeLessThan(firstPublish);
+  });
+
   maybe('when the leader stops, the other replica takes the lead at its next sweep', async () => {
     const [first, second] = await createRuns(2);
     // A lease as long as production's (a minute): the takeover must not come from it lapsing.
