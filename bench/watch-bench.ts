@@ -11,10 +11,10 @@
  * until it sees the run end. The case stops BENCH_GRACE_S after the last run ends; a run not noticed by then
  * counts with its lag up to that moment (so a lag figure is a lower bound when some runs were not noticed).
  *
- * The board case: BENCH_REPLICAS (2) watchers, each with its own guard holding 1/BENCH_REPLICAS of the budget
- * (RATE_LIMIT_REPLICAS, as replicas without Redis are deployed), share one
- * PostgreSQL board (DATABASE_URL; a schema of its own, dropped after); the tasks are dealt round the replicas.
- * Its reads per 30 s are the whole deployment's (every request the fake saw).
+ * The replica cases: BENCH_REPLICAS (2) watchers, each behind its own guard holding 1/BENCH_REPLICAS of the
+ * budget (RATE_LIMIT_REPLICAS, as replicas without Redis are deployed), the tasks dealt round them; first each
+ * on its own, then sharing one PostgreSQL board (DATABASE_URL; a schema of its own, dropped after). Their reads
+ * per 30 s are the whole deployment's (every request the fake saw).
  *
  * Run: npm run bench:watch   (env: BENCH_RUNS=2000, BENCH_RUN_S=30, BENCH_GRACE_S=30, BENCH_REPLICAS=2,
  * DATABASE_URL)
@@ -182,6 +182,20 @@ function watcherOf(api: CodegenApi, board?: RunBoard, readsPer30s = READS_PER_30
   });
 }
 
+/** A replica's watcher: its guard's share of the budget (1/REPLICAS without Redis), a board when given. */
+function replicaWatcher(api: CodegenApi, board?: RunBoard): RunWatcher {
+  return watcherOf(api, board, replicaShare(codegenBudgets(config).standard, REPLICAS).max);
+}
+
+/** Tasks dealt round the replicas as claims would: run i waits in replica i mod REPLICAS. */
+function replicasWaiter(watchers: RunWatcher[]): { wait: Waiter; stop(): Promise<void> } {
+  let next = 0;
+  return {
+    wait: (_api, run, stop) => waitOn(watchers[next++ % watchers.length] as RunWatcher, run, stop),
+    stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))),
+  };
+}
+
 /** A task's wait: until its run is no longer in progress. */
 async function waitOn(watcher: RunWatcher, run: AgentRun, stop: AbortSignal): Promise<void> {
   let current: AgentRun | undefined = run;
@@ -206,16 +220,23 @@ async function main(): Promise<void> {
     }),
   );
   const [before, after] = results as [CaseResult, CaseResult];
+  // The same replicas without a board: what the board saves (each replica pages the list for its own runs).
+  progress(`run watcher, ${REPLICAS} replicas without a board`);
+  const alone = await runCase(`run watcher, ${REPLICAS} replicas without a board`, (_api, replicaApi) =>
+    replicasWaiter(Array.from({ length: REPLICAS }, () => replicaWatcher(replicaApi(REPLICAS)))),
+  );
+  results.push(alone);
+  let shared: CaseResult | undefined;
   if (DATABASE_URL) {
     progress(`run watcher, ${REPLICAS} replicas on a PostgreSQL board`);
     const schema = `bench_watch_${process.pid}`;
     const admin = createPostgresClient({ connectionString: DATABASE_URL });
     await migrate(admin, { schema });
     try {
-      results.push(
-        await runCase(`run watcher, ${REPLICAS} replicas on a PostgreSQL board`, (_api, replicaApi) => {
-          const watchers = Array.from({ length: REPLICAS }, (_, i) =>
-            watcherOf(
+      shared = await runCase(`run watcher, ${REPLICAS} replicas on a PostgreSQL board`, (_api, replicaApi) =>
+        replicasWaiter(
+          Array.from({ length: REPLICAS }, (_, i) =>
+            replicaWatcher(
               replicaApi(REPLICAS),
               createPgRunBoard({
                 sql: createPostgresClient({ connectionString: DATABASE_URL, poolSize: 2 }),
@@ -224,23 +245,16 @@ async function main(): Promise<void> {
                 me: `replica-${i}`,
                 ttlMs: Math.max(30_000, 2 * config.codegen.pollMaxMs),
               }),
-              replicaShare(codegenBudgets(config).standard, REPLICAS).max,
             ),
-          );
-          // Tasks spread over the replicas as claims would: run i waits in replica i mod REPLICAS.
-          let next = 0;
-          return {
-            wait: (_unused, run, stop) => waitOn(watchers[next++ % REPLICAS] as RunWatcher, run, stop),
-            stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))),
-          };
-        }),
+          ),
+        ),
       );
+      results.push(shared);
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.close();
     }
   } else progress('DATABASE_URL unset: no PostgreSQL board case');
-  const shared = results[2];
   const rows = results.map(
     (r) =>
       `| ${r.name} | ${r.noticed}/${r.runs} | ${r.reads} | ${r.readsPer30s.toFixed(1)} | ${r.meanLagS.toFixed(1)} | ${r.p95LagS.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`,
@@ -262,7 +276,7 @@ async function main(): Promise<void> {
     ...(shared
       ? [
           '',
-          `${REPLICAS} replicas on one PostgreSQL board over one watcher alone, same run: deployment reads per 30 s ${(shared.readsPer30s / after.readsPer30s).toFixed(2)}× (${shared.readsPer30s.toFixed(1)} against ${after.readsPer30s.toFixed(1)}; without a board each replica would spend its own), mean notice lag ${(shared.meanLagS / after.meanLagS).toFixed(2)}×.`,
+          `${REPLICAS} replicas on one PostgreSQL board over the same replicas without one, same run: deployment reads per 30 s ${(shared.readsPer30s / alone.readsPer30s).toFixed(2)}× (${shared.readsPer30s.toFixed(1)} against ${alone.readsPer30s.toFixed(1)}), mean notice lag ${(shared.meanLagS / alone.meanLagS).toFixed(2)}×. Each replica's guard holds 1/${REPLICAS} of the budget (no Redis to share it), so the leader reads ${REPLICAS}× slower than one replica alone (${after.meanLagS.toFixed(1)} s mean lag).`,
         ]
       : []),
     '',

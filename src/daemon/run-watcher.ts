@@ -3,7 +3,11 @@
  * its own: the watcher reads the organization's API runs from the list endpoint (pages of 100, newest first, only
  * as many pages as it takes to see every watched run), asks for a run that is past the listed window with a
  * single-run GET, and wakes each waiting task when its run's status changes. The read budget then grows with the
- * number of pages (a hundred runs each), not with the number of runs.
+ * number of pages (a hundred runs each), not with the number of runs. While runs change, sweeps are paced by the
+ * read budget the watcher is given: a few pages often, many no faster than the budget allows.
+ *
+ * Replicas share one watcher's reads through a board (run-watcher-board.ts on Redis, run-watcher-pg-board.ts on
+ * the PostgreSQL store): the leader reads for all, the others follow (run-watcher-follower.ts).
  *
  * Every read goes through the Codegen guard (the shared read budget). During a declared Codegen outage the
  * watcher reads nothing: only the health monitor's probe asks Codegen, and the waits go on with the last known
@@ -15,6 +19,7 @@ import type { AgentApi, AgentRun } from '../pipeline/ports.js';
 import type { DependencyHealth } from './health.js';
 import type { RunBoard } from './run-watcher-board.js';
 import { createFollower, type FollowedRun } from './run-watcher-follower.js';
+import { createSweepPace } from './run-watcher-pace.js';
 
 /** How a task waits on its run (the pipeline's view of the watcher). */
 export interface RunWatch {
@@ -75,7 +80,7 @@ export interface RunWatcherOptions {
   staleMs?: number;
   /**
    * The part of Codegen's read budget the watcher may spend (reads per 30 s, after headroom). With it, sweeps
-   * are paced by the reads they take instead of interval.initialMs (see pacedInterval); minIntervalMs (default
+   * are paced by the reads they take instead of interval.initialMs (run-watcher-pace.ts); minIntervalMs (default
    * interval.initialMs, at most 1 s) bounds how often a small sweep repeats.
    */
   budget?: { readsPer30s: number; minIntervalMs?: number };
@@ -112,25 +117,19 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   const stopper = new AbortController();
   const stats: RunWatcherStats = { sweeps: 0, led: 0, boardReads: 0, listReads: 0, singleReads: 0, changes: 0 };
   let loop: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let wakeLoop: (() => void) | undefined;
-  let intervalMs = options.interval.initialMs;
-  /**
-   * The interval while runs keep changing (pacedInterval of the last sweep that read Codegen); with a budget, at
-   * first what one read costs, so a first run is looked at soon.
-   */
-  let baseMs = options.budget ? pacedInterval(1) : options.interval.initialMs;
   /** Whether the current sweep saw a run change (ours, or as leader, another replica's). */
   let changed = false;
   /** As leader: the statuses published last, to tell the other replicas' runs changing. */
   let published = new Map<number, string | null>();
-  let lastSweep = Date.now();
-  let pauseEnds = 0;
   /** Whether the board gave this replica the lead at its last sweep (to give it up when idle or stopping). */
   let holdsLead = false;
   /** Whether the last sweep took the states from the board (it costs no Codegen read: the next comes soon). */
   let following = false;
-  const followMs = options.followMs ?? Math.min(options.interval.initialMs, 1_000);
+  const pace = createSweepPace({
+    interval: options.interval,
+    ...(options.budget ? { budget: options.budget } : {}),
+    followMs: options.followMs ?? Math.min(options.interval.initialMs, 1_000),
+  });
   const follower = options.board
     ? createFollower<Watched>({
         board: options.board,
@@ -297,50 +296,11 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  /** Wait until `at` (epoch ms); `shorten` may bring it forward. */
-  function pauseUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      pauseEnds = at;
-      // Not unref'd: a task waiting on its run is work in progress, and this timer is what wakes it.
-      timer = setTimeout(done, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
-      function done(): void {
-        clearTimeout(timer);
-        timer = undefined;
-        wakeLoop = undefined;
-        resolve();
-      }
-      wakeLoop = done;
-    });
-  }
-
-  /** Bring the next sweep forward to `at` if it is due later. */
-  function shorten(at: number): void {
-    if (!timer || !wakeLoop || at >= pauseEnds) return;
-    clearTimeout(timer);
-    pauseEnds = at;
-    timer = setTimeout(wakeLoop, Math.max(0, at - Date.now()));
-  }
-
-  /**
-   * The time from one sweep's start to the next's while runs keep changing: interval.initialMs, or with a
-   * budget, what spends it evenly (a sweep of `reads` reads every reads / readsPer30s of 30 s), at least
-   * minIntervalMs. Few pages are then read often (a short notice lag) and many no faster than the budget allows.
-   */
-  function pacedInterval(reads: number): number {
-    const budget = options.budget;
-    if (!budget) return options.interval.initialMs;
-    return Math.max(
-      budget.minIntervalMs ?? Math.min(options.interval.initialMs, 1_000),
-      Math.ceil((Math.max(1, reads) * 30_000) / budget.readsPer30s),
-    );
-  }
-
   async function run(): Promise<void> {
-    lastSweep = Date.now();
+    pace.restart();
     while (watched.size > 0 && !stopper.signal.aborted) {
-      await pauseUntil(lastSweep + intervalMs);
+      await pace.untilNext();
       if (watched.size === 0 || stopper.signal.aborted) break;
-      lastSweep = Date.now();
       changed = false;
       const readsBefore = stats.listReads + stats.singleReads;
       try {
@@ -349,11 +309,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         // Never let one sweep end the loop: the next one looks again.
         log.error({ err }, 'run watcher sweep failed');
       }
-      const { maxMs, backoff } = options.interval;
-      const reads = stats.listReads + stats.singleReads - readsBefore;
-      if (!following) baseMs = pacedInterval(reads);
-      if (following) intervalMs = followMs;
-      else intervalMs = changed ? baseMs : Math.min(maxMs, Math.ceil(Math.max(intervalMs, baseMs) * backoff));
+      pace.swept({ following, changed, reads: stats.listReads + stats.singleReads - readsBefore });
     }
     // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
     await resign();
@@ -372,7 +328,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     if (!entry) return;
     entry.waiters.delete(waiter);
     if (entry.waiters.size === 0) watched.delete(id);
-    if (watched.size === 0) wakeLoop?.();
+    if (watched.size === 0) pace.wake();
   }
 
   return {
@@ -414,9 +370,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
             announced: false,
           };
           watched.set(run.id, entry);
-          // A run just watched may end soon: the next sweep must not wait as long as a quiet spell made it.
-          intervalMs = Math.min(options.interval.initialMs, baseMs);
-          shorten(lastSweep + intervalMs);
+          pace.watched();
         }
         entry.waiters.add(waiter);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -428,7 +382,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     stats: () => ({ ...stats }),
     stop() {
       stopper.abort();
-      wakeLoop?.();
+      pace.wake();
       const board = options.board;
       if (!board) return Promise.resolve();
       return resign()
