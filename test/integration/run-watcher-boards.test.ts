@@ -123,6 +123,69 @@ describe('run watchers of two replicas without a board', () => {
   });
 });
 
+describe('a follower of a run board', () => {
+  /** A board where another replica always leads: it records announcements and answers with `states`. */
+  function leaderElsewhere(ttlMs: number, states: Map<number, AgentRun>) {
+    const announced: number[][] = [];
+    const board: RunBoard = {
+      ttlMs,
+      lead: async () => false,
+      announce: async (runs) => void announced.push(runs.map((r) => r.id)),
+      announced: async () => [],
+      publish: async () => undefined,
+      update: async () => undefined,
+      read: async (ids) => ids.flatMap((id) => (states.has(id) ? [states.get(id) as AgentRun] : [])),
+      resign: async () => undefined,
+      close: async () => undefined,
+    };
+    return { board, announced };
+  }
+
+  function follower(board: RunBoard, interval = { initialMs: 5, maxMs: 5, backoff: 1 }, followMs?: number) {
+    const w = createRunWatcher({
+      agent: api,
+      health,
+      logger: silentLogger(),
+      interval,
+      maxPages: 5,
+      board,
+      staleMs: 60_000,
+      ...(followMs !== undefined ? { followMs } : {}),
+    });
+    watchers.push(w);
+    return w;
+  }
+
+  it('announces a run once, not at every look at the board, until a third of the lifetime has passed', async () => {
+    const [run] = await createRuns(1);
+    const { board, announced } = leaderElsewhere(60_000, new Map());
+    const w = follower(board);
+    void waitForEnd(w, run as AgentRun).catch(() => undefined);
+    await until(() => w.stats().boardReads >= 5, 'five looks at the board');
+    expect(announced.filter((ids) => ids.includes((run as AgentRun).id))).toHaveLength(1);
+    // A lifetime of 0: every look renews every run.
+    const renewing = leaderElsewhere(0, new Map());
+    const v = follower(renewing.board);
+    void waitForEnd(v, run as AgentRun).catch(() => undefined);
+    await until(() => v.stats().boardReads >= 3, 'three looks at the board');
+    expect(renewing.announced.length).toBeGreaterThanOrEqual(3);
+    expect(codegenReads(w) + codegenReads(v)).toBe(0);
+  });
+
+  it('looks at the board every followMs, however long the Codegen interval', async () => {
+    const [run] = await createRuns(1);
+    const states = new Map<number, AgentRun>();
+    const { board } = leaderElsewhere(60_000, states);
+    // A quiet sweep backs the Codegen interval off to a minute at once: only the follower's own pace gets the
+    // published end here in time.
+    const w = follower(board, { initialMs: 5, maxMs: 60_000, backoff: 100_000 }, 5);
+    const waiting = waitForEnd(w, run as AgentRun);
+    await until(() => w.stats().boardReads >= 1, 'a first look');
+    states.set((run as AgentRun).id, { ...(run as AgentRun), status: 'COMPLETE', state: 'succeeded' });
+    expect((await waiting)?.status).toBe('COMPLETE');
+  });
+});
+
 interface BoardKind {
   name: string;
   url: string | undefined;
