@@ -609,8 +609,8 @@ export class CodegenClient {
     const shared = {
       namespace: `${codegen.orgId}:${where}`,
       me: `${this.worker}:${randomBytes(4).toString('hex')}`,
-      // The lease outlives the longest pause between two sweeps of a leader that still waits on runs.
-      ttlMs: Math.max(30_000, 2 * codegen.pollMaxMs),
+      // The leader renews the lease every third of this, between sweeps too: a dead leader is replaced within it.
+      ttlMs: 30_000,
     };
     if (this.config.rateLimits.redisUrl) {
       return {

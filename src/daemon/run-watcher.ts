@@ -20,6 +20,7 @@ import type { DependencyHealth } from './health.js';
 import type { RunBoard } from './run-watcher-board.js';
 import { createFollower, type FollowedRun } from './run-watcher-follower.js';
 import { createSweepPace } from './run-watcher-pace.js';
+import { createLeadKeeper, type LeadKeeper } from './run-watcher-lead.js';
 
 /** How a task waits on its run (the pipeline's view of the watcher). */
 export interface RunWatch {
@@ -121,8 +122,6 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let changed = false;
   /** As leader: the statuses published last, to tell the other replicas' runs changing. */
   let published = new Map<number, string | null>();
-  /** Whether the board gave this replica the lead at its last sweep (to give it up when idle or stopping). */
-  let holdsLead = false;
   /** Whether the last sweep took the states from the board (it costs no Codegen read: the next comes soon). */
   let following = false;
   const pace = createSweepPace({
@@ -130,6 +129,10 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     ...(options.budget ? { budget: options.budget } : {}),
     followMs: options.followMs ?? Math.min(options.interval.initialMs, 1_000),
   });
+  // A new run another replica waits on brings our next sweep forward, as one of ours does.
+  const lead = options.board
+    ? createLeadKeeper(options.board, { logger: log, onAnnounced: () => pace.watched() })
+    : undefined;
   const follower = options.board
     ? createFollower<Watched>({
         board: options.board,
@@ -140,13 +143,6 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         staleMs,
       })
     : undefined;
-
-  /** Give the lead up: the other replicas' runs must not wait for the lease to lapse. */
-  async function resign(): Promise<void> {
-    if (!holdsLead || !options.board) return;
-    holdsLead = false;
-    await options.board.resign().catch((err: unknown) => log.debug({ err }, 'could not give the run board lead up'));
-  }
 
   /** Wake the waiters of run `id` whose status is not `run`'s (`run` is what Codegen answered for that id). */
   function deliver(id: number, run: AgentRun): void {
@@ -245,10 +241,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     let leading = board === undefined;
     if (board) {
       // A board that cannot be reached leaves this replica reading for itself, as without one.
-      leading = await board.lead().then(
-        (lead) => (holdsLead = lead),
-        () => true,
-      );
+      leading = await (lead as LeadKeeper).take().catch(() => true);
       following = !leading && follower !== undefined && (await follower.follow());
       if (following) {
         stats.boardReads += 1;
@@ -259,7 +252,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     let oldest = Infinity;
     for (const entry of watched.values()) oldest = Math.min(oldest, entry.createdAt);
     if (board && leading) {
-      for (const run of await board.announced().catch(() => [])) {
+      for (const run of await (lead as LeadKeeper).announced().catch(() => [])) {
         ids.add(run.id);
         oldest = Math.min(oldest, run.createdAt);
       }
@@ -312,7 +305,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       pace.swept({ following, changed, reads: stats.listReads + stats.singleReads - readsBefore });
     }
     // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
-    await resign();
+    await lead?.resign();
   }
 
   function ensureLoop(): void {
@@ -385,7 +378,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       pace.wake();
       const board = options.board;
       if (!board) return Promise.resolve();
-      return resign()
+      return (lead as LeadKeeper)
+        .resign()
         .then(() => board.close())
         .catch(() => undefined);
     },

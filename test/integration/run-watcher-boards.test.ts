@@ -318,6 +318,31 @@ describe.each(kinds)('run watchers of two replicas sharing a $name board', (kind
     expect(codegenReads(b)).toBeGreaterThan(0);
   });
 
+  maybe('a leader in a long quiet spell keeps its short lease, and a newly announced run wakes it', async () => {
+    const [first, second] = await createRuns(2);
+    // Already over when the follower starts waiting on it: only a sweep of the leader can tell it so.
+    await finish([second as AgentRun]);
+    // One quiet sweep backs the leader off to a minute; its lease lasts a second.
+    const a = createRunWatcher({
+      agent: api,
+      health,
+      logger: silentLogger(),
+      interval: { initialMs: 5, maxMs: 60_000, backoff: 100_000 },
+      maxPages: 5,
+      board: board('a', { ttlMs: 1_000 }),
+      staleMs: 600_000,
+    });
+    watchers.push(a);
+    void waitForEnd(a, first as AgentRun).catch(() => undefined);
+    // Its first sweep sees the run start (a change), its second sees nothing new: a minute's pause begins.
+    await until(() => a.stats().led >= 2, 'a leads, then rests');
+    const b = replica(board('b', { ttlMs: 1_000 }));
+    expect((await waitForEnd(b, second as AgentRun))?.status).toBe('COMPLETE');
+    expect(a.stats().led).toBeGreaterThanOrEqual(3);
+    expect(b.stats().led).toBe(0);
+    expect(codegenReads(b)).toBe(0);
+  });
+
   maybe('a leader that dies without giving the lead up is replaced once its lease lapses', async () => {
     const [first, second] = await createRuns(2);
     // A process killed mid-sweep: it never says it is leaving.
