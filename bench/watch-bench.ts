@@ -11,7 +11,13 @@
  * until it sees the run end. The case stops BENCH_GRACE_S after the last run ends; a run not noticed by then
  * counts with its lag up to that moment (so a lag figure is a lower bound when some runs were not noticed).
  *
- * Run: npm run bench:watch   (env: BENCH_RUNS=2000, BENCH_RUN_S=30, BENCH_GRACE_S=30)
+ * The replica cases: BENCH_REPLICAS (2) watchers, each behind its own guard holding 1/BENCH_REPLICAS of the
+ * budget (RATE_LIMIT_REPLICAS, as replicas without Redis are deployed), the tasks dealt round them; first each
+ * on its own, then sharing one PostgreSQL board (DATABASE_URL; a schema of its own, dropped after). Their reads
+ * per 30 s are the whole deployment's (every request the fake saw).
+ *
+ * Run: npm run bench:watch   (env: BENCH_RUNS=2000, BENCH_RUN_S=30, BENCH_GRACE_S=30, BENCH_REPLICAS=2,
+ * DATABASE_URL)
  */
 import { setMaxListeners } from 'node:events';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -20,19 +26,27 @@ import { format, resolveConfig } from 'prettier';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCodegenApi, type CodegenApi } from '../src/adapters/codegen/index.js';
 import { loadConfig } from '../src/config/load.js';
-import { createRunWatcher } from '../src/daemon/run-watcher.js';
+import { createPostgresClient, migrate } from '../src/adapters/task-store/index.js';
+import { createRunWatcher, type RunWatcher } from '../src/daemon/run-watcher.js';
+import type { RunBoard } from '../src/daemon/run-watcher-board.js';
+import { createPgRunBoard } from '../src/daemon/run-watcher-pg-board.js';
 import { silentLogger } from '../src/observability/logger.js';
 import type { AgentRun } from '../src/pipeline/ports.js';
-import { createCodegenGuard } from '../src/resilience/index.js';
+import { codegenBudgets, createCodegenGuard, replicaShare } from '../src/resilience/index.js';
 import { startCodegenFake, type CodegenFake } from '../test/fakes/codegen-fake.js';
 
 const env = process.env;
 const RUNS = Number(env.BENCH_RUNS ?? 2000);
 const RUN_S = Number(env.BENCH_RUN_S ?? 30);
 const GRACE_S = Number(env.BENCH_GRACE_S ?? 30);
+/** The board case: replicas sharing one PostgreSQL database (skipped without DATABASE_URL). */
+const DATABASE_URL = env.DATABASE_URL;
+const REPLICAS = Number(env.BENCH_REPLICAS ?? 2);
 const progress = (message: string) => console.error(`[watch-bench] ${message}`);
 const config = loadConfig({ env: {}, configDir: '/nonexistent', dotenvPath: false });
 const health = { assess: async () => true, isDown: () => false };
+/** What the daemon gives its watcher (client.ts): the guard's read budget after headroom. */
+const READS_PER_30S = codegenBudgets(config).standard.max;
 
 interface CaseResult {
   name: string;
@@ -62,18 +76,31 @@ const perRunPolling: Waiter = async (api, run, stop) => {
 
 async function runCase(
   name: string,
-  makeWaiter: (api: CodegenApi) => { wait: Waiter; stop(): void },
+  makeWaiter: (
+    api: CodegenApi,
+    replicaApi: (replicas: number) => CodegenApi,
+  ) => { wait: Waiter; stop(): Promise<void> | void },
 ): Promise<CaseResult> {
   const fake: CodegenFake = await startCodegenFake({ repos: [{ id: 11, full_name: 'acme/widgets' }] });
-  const guard = createCodegenGuard(config, { logger: silentLogger() });
-  const api = createCodegenApi({
-    baseUrl: fake.url,
-    apiKey: fake.token,
-    orgId: fake.orgId,
-    timeoutMs: 30_000,
-    logger: silentLogger(),
-    guard,
-  });
+  const guards: Array<ReturnType<typeof createCodegenGuard>> = [];
+  // One Codegen client per replica, each behind its own guard (its own process's budget, no Redis to share it).
+  // Without Redis each of `replicas` replicas keeps 1/replicas of the budget (RATE_LIMIT_REPLICAS), as deployed.
+  const replicaApi = (replicas = 1): CodegenApi => {
+    const guard = createCodegenGuard(
+      { ...config, rateLimits: { ...config.rateLimits, replicas } },
+      { logger: silentLogger() },
+    );
+    guards.push(guard);
+    return createCodegenApi({
+      baseUrl: fake.url,
+      apiKey: fake.token,
+      orgId: fake.orgId,
+      timeoutMs: 30_000,
+      logger: silentLogger(),
+      guard,
+    });
+  };
+  const api = replicaApi();
   // Runs are made in the fake directly: creation has its own budget (10 a minute) and is not what is measured.
   fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: Number.MAX_SAFE_INTEGER, pr: false }));
   const runs: AgentRun[] = [];
@@ -82,7 +109,7 @@ async function runCase(
     const made = fake.createRunAsIfLost({ prompt: `run ${i}`, repo_id: 11, metadata: { task_id: `t-${i}` } });
     runs.push({ id: made.id, status: 'ACTIVE', state: 'in_progress', pullRequests: [], createdAt: created });
   }
-  const waiter = makeWaiter(api);
+  const waiter = makeWaiter(api, replicaApi);
   const stopper = new AbortController();
   // Every waiter listens on the one stop signal.
   setMaxListeners(0, stopper.signal);
@@ -116,13 +143,13 @@ async function runCase(
   }
   const finished = performance.now();
   stopper.abort(new Error('bench over'));
-  waiter.stop();
+  await waiter.stop();
   enders.forEach(clearTimeout);
   await Promise.allSettled(waits);
   const reads = fake.requests.length - before;
   const lags = runs.map((_, i) => ((noticedAt[i] ?? finished) - (endsAt[i] as number)) / 1_000).sort((a, b) => a - b);
   const seconds = (finished - started) / 1_000;
-  await guard.close();
+  for (const guard of guards) await guard.close();
   await fake.close();
   return {
     name,
@@ -138,6 +165,45 @@ async function runCase(
   };
 }
 
+/** A run watcher as the daemon builds one (client.ts), with a board when replicas share one. */
+function watcherOf(api: CodegenApi, board?: RunBoard, readsPer30s = READS_PER_30S): RunWatcher {
+  return createRunWatcher({
+    agent: api,
+    health,
+    logger: silentLogger(),
+    interval: {
+      initialMs: config.codegen.pollInitialMs,
+      maxMs: config.codegen.pollMaxMs,
+      backoff: config.codegen.pollBackoff,
+    },
+    maxPages: 500,
+    budget: { readsPer30s },
+    ...(board ? { board } : {}),
+  });
+}
+
+/** A replica's watcher: its guard's share of the budget (1/REPLICAS without Redis), a board when given. */
+function replicaWatcher(api: CodegenApi, board?: RunBoard): RunWatcher {
+  return watcherOf(api, board, replicaShare(codegenBudgets(config).standard, REPLICAS).max);
+}
+
+/** Tasks dealt round the replicas as claims would: run i waits in replica i mod REPLICAS. */
+function replicasWaiter(watchers: RunWatcher[]): { wait: Waiter; stop(): Promise<void> } {
+  let next = 0;
+  return {
+    wait: (_api, run, stop) => waitOn(watchers[next++ % watchers.length] as RunWatcher, run, stop),
+    stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))),
+  };
+}
+
+/** A task's wait: until its run is no longer in progress. */
+async function waitOn(watcher: RunWatcher, run: AgentRun, stop: AbortSignal): Promise<void> {
+  let current: AgentRun | undefined = run;
+  while (current?.state === 'in_progress') {
+    current = await watcher.waitForChange(current, { signal: stop, until: Date.now() + 3_600_000 });
+  }
+}
+
 async function main(): Promise<void> {
   const load = loadavg()
     .map((l) => l.toFixed(2))
@@ -149,29 +215,46 @@ async function main(): Promise<void> {
   progress('run watcher');
   results.push(
     await runCase('run watcher (list pages)', (api) => {
-      const watcher = createRunWatcher({
-        agent: api,
-        health,
-        logger: silentLogger(),
-        interval: {
-          initialMs: config.codegen.pollInitialMs,
-          maxMs: config.codegen.pollMaxMs,
-          backoff: config.codegen.pollBackoff,
-        },
-        maxPages: 500,
-      });
-      return {
-        wait: async (_api, run, stop) => {
-          let current: AgentRun | undefined = run;
-          while (current?.state === 'in_progress') {
-            current = await watcher.waitForChange(current, { signal: stop, until: Date.now() + 3_600_000 });
-          }
-        },
-        stop: () => watcher.stop(),
-      };
+      const watcher = watcherOf(api);
+      return { wait: (_api, run, stop) => waitOn(watcher, run, stop), stop: () => watcher.stop() };
     }),
   );
   const [before, after] = results as [CaseResult, CaseResult];
+  // The same replicas without a board: what the board saves (each replica pages the list for its own runs).
+  progress(`run watcher, ${REPLICAS} replicas without a board`);
+  const alone = await runCase(`run watcher, ${REPLICAS} replicas without a board`, (_api, replicaApi) =>
+    replicasWaiter(Array.from({ length: REPLICAS }, () => replicaWatcher(replicaApi(REPLICAS)))),
+  );
+  results.push(alone);
+  let shared: CaseResult | undefined;
+  if (DATABASE_URL) {
+    progress(`run watcher, ${REPLICAS} replicas on a PostgreSQL board`);
+    const schema = `bench_watch_${process.pid}`;
+    const admin = createPostgresClient({ connectionString: DATABASE_URL });
+    await migrate(admin, { schema });
+    try {
+      shared = await runCase(`run watcher, ${REPLICAS} replicas on a PostgreSQL board`, (_api, replicaApi) =>
+        replicasWaiter(
+          Array.from({ length: REPLICAS }, (_, i) =>
+            replicaWatcher(
+              replicaApi(REPLICAS),
+              createPgRunBoard({
+                sql: createPostgresClient({ connectionString: DATABASE_URL, poolSize: 2 }),
+                schema,
+                namespace: 'bench',
+                me: `replica-${i}`,
+                ttlMs: Math.max(30_000, 2 * config.codegen.pollMaxMs),
+              }),
+            ),
+          ),
+        ),
+      );
+      results.push(shared);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.close();
+    }
+  } else progress('DATABASE_URL unset: no PostgreSQL board case');
   const rows = results.map(
     (r) =>
       `| ${r.name} | ${r.noticed}/${r.runs} | ${r.reads} | ${r.readsPer30s.toFixed(1)} | ${r.meanLagS.toFixed(1)} | ${r.p95LagS.toFixed(1)} | ${r.rssMb.toFixed(0)} | ${r.heapMb.toFixed(0)} |`,
@@ -190,6 +273,12 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Watcher over per-run polling, same run: notice lag ${(after.meanLagS / before.meanLagS).toFixed(3)}× (mean), runs noticed ${after.noticed}/${before.noticed}.`,
+    ...(shared
+      ? [
+          '',
+          `${REPLICAS} replicas on one PostgreSQL board over the same replicas without one, same run: deployment reads per 30 s ${(shared.readsPer30s / alone.readsPer30s).toFixed(2)}× (${shared.readsPer30s.toFixed(1)} against ${alone.readsPer30s.toFixed(1)}), mean notice lag ${(shared.meanLagS / alone.meanLagS).toFixed(2)}×. Each replica's guard holds 1/${REPLICAS} of the budget (no Redis to share it), so the leader reads ${REPLICAS}× slower than one replica alone (${after.meanLagS.toFixed(1)} s mean lag).`,
+        ]
+      : []),
     '',
   ].join('\n');
   const file = `bench/results/watch-${new Date().toISOString().slice(0, 10)}.md`;

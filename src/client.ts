@@ -24,12 +24,13 @@ import { createIntakeGate, type IntakeGate } from './daemon/intake.js';
 import { createPool, type Pool, type Slot } from './daemon/pool.js';
 import { createDependencyHealth, type DependencyHealth } from './daemon/health.js';
 import { createRunWatcher, type RunWatcher } from './daemon/run-watcher.js';
-import { createRedisRunBoard } from './daemon/run-watcher-board.js';
+import { createRedisRunBoard, type RunBoard } from './daemon/run-watcher-board.js';
 import { TASK_API_LIMITS } from './domain/task-limits.js';
 import { createRepositoryParks, type RepositoryParks } from './daemon/parking.js';
 import { createReconciler, type Reconciler } from './daemon/reconciler.js';
 import { withStoreRetries } from './adapters/task-store/retrying-store.js';
 import { timeoutSignal } from './resilience/timeout-signal.js';
+import { codegenBudgets, replicaShare } from './resilience/index.js';
 import { createScheduler, type Scheduler } from './daemon/scheduler.js';
 import { createDryRunLoop, type DryRunLoop } from './daemon/dry-run.js';
 import { countRecoveries, trackStats, type ClientMetrics } from './daemon/stats.js';
@@ -277,8 +278,11 @@ export class CodegenClient {
           backoff: this.config.codegen.pollBackoff,
         },
         maxPages: RUN_WATCH_MAX_PAGES,
-        // Replicas sharing Redis share one watcher's reads: N replicas do not spend N times the read budget.
-        ...(this.config.rateLimits.redisUrl ? { board: this.runBoard() } : {}),
+        // The read budget this replica's guard grants: few pages are read often, many as fast as it allows.
+        budget: { readsPer30s: this.watcherReadsPer30s() },
+        // Replicas sharing Redis, or else a PostgreSQL store, share one watcher's reads: N replicas do not spend
+        // N times the read budget. PGlite and SQLite belong to one process: nothing to share.
+        ...(await this.runBoard()),
       });
     } else {
       this.logger.warn(
@@ -559,7 +563,7 @@ export class CodegenClient {
     this.gauges?.stop();
     this.duties?.stop();
     this.reconciler?.stop();
-    this.runWatcher?.stop();
+    await this.runWatcher?.stop();
     this.health?.stop();
     await this.remote?.close();
     if (!this.options.store) await this.store?.close();
@@ -603,18 +607,53 @@ export class CodegenClient {
     return advice.pollFactor;
   }
 
-  /** The run board the replicas of this organization (and this Codegen URL) share through Redis. */
-  private runBoard() {
-    const { codegen } = this.config;
+  /**
+   * The run board the replicas of this organization (and this Codegen URL) share: through Redis when REDIS_URL
+   * is set, else through the PostgreSQL store's database; none for a single-process store.
+   */
+  private async runBoard(): Promise<{ board?: RunBoard }> {
+    const { codegen, taskStore } = this.config;
     const where = createHash('sha256').update(codegen.apiUrl).digest('hex').slice(0, 12);
-    return createRedisRunBoard({
-      url: this.config.rateLimits.redisUrl,
+    const shared = {
       namespace: `${codegen.orgId}:${where}`,
       me: `${this.worker}:${randomBytes(4).toString('hex')}`,
-      // The lease outlives the longest pause between two sweeps of a leader that still waits on runs.
-      ttlMs: Math.max(30_000, 2 * codegen.pollMaxMs),
-      commandTimeoutMs: 2_000,
+      // The leader renews the lease every third of this, between sweeps too: a dead leader is replaced within it.
+      ttlMs: 30_000,
+    };
+    if (this.config.rateLimits.redisUrl) {
+      return {
+        board: createRedisRunBoard({ ...shared, url: this.config.rateLimits.redisUrl, commandTimeoutMs: 2_000 }),
+      };
+    }
+    if (this.storeKind !== 'postgres' || !taskStore.databaseUrl) return {};
+    // Loaded only here, as the store loads its driver: a deployment without PostgreSQL never loads pg.
+    const [{ createPostgresClient }, { createPgRunBoard }] = await Promise.all([
+      import('./adapters/task-store/postgres.js'),
+      import('./daemon/run-watcher-pg-board.js'),
+    ]);
+    // Its own two connections with short bounds: a board that is slow to answer costs a sweep 2 s at most, and
+    // then this replica reads Codegen for itself, as without a board.
+    const sql = createPostgresClient({
+      connectionString: taskStore.databaseUrl,
+      poolSize: 2,
+      applicationName: 'codegen-pr run-watch',
+      connectTimeoutMs: 2_000,
+      statementTimeoutMs: 2_000,
+      queryTimeoutMs: 2_500,
+      closeTimeoutMs: 2_000,
+      onIdleError: (err) => this.logger.debug({ err }, 'run board connection lost'),
     });
+    return { board: createPgRunBoard({ ...shared, sql, schema: taskStore.schema }) };
+  }
+
+  /**
+   * Codegen reads per 30 s the run watcher may spend: the guard's standard budget (headroom taken off), this
+   * replica's share of it when the replicas cannot share it through Redis (RATE_LIMIT_REPLICAS).
+   */
+  private watcherReadsPer30s(): number {
+    const { rateLimits } = this.config;
+    const share = replicaShare(codegenBudgets(this.config).standard, rateLimits.redisUrl ? 1 : rateLimits.replicas);
+    return Number.isFinite(share.max) ? (share.max * 30_000) / share.perMs : Number.MAX_SAFE_INTEGER;
   }
 
   /** A Task API long poll: within a poll interval, half the request timeout, and what the API accepts. */

@@ -2,8 +2,8 @@
  * The run watchers of replicas that share REDIS_URL share one watcher's reads. One replica holds a lease (a
  * Redis key with a TTL, renewed at each of its sweeps) and reads Codegen for all: the runs it waits on and the
  * runs the others announce. It publishes what it read; the others read that from Redis instead of Codegen. When
- * the leader stops sweeping (it has nothing to wait on, or it died) the lease lapses and the next replica that
- * sweeps takes it. A Redis that does not answer makes every replica read for itself, as without Redis.
+ * the leader has nothing left to wait on it gives the lease up; when it died the lease lapses; either way the next
+ * replica that sweeps takes it. A Redis that does not answer makes every replica read for itself, as without Redis.
  */
 import { Redis } from 'ioredis';
 import type { AgentRun } from '../pipeline/ports.js';
@@ -17,6 +17,8 @@ export interface AnnouncedRun {
 
 /** Where watchers of several replicas meet. Every method may throw when the board cannot be reached. */
 export interface RunBoard {
+  /** How long the lease and an announcement last without renewal, in ms. */
+  readonly ttlMs: number;
   /** Take or renew the leader lease; true when this replica reads Codegen for everyone. */
   lead(): Promise<boolean>;
   /** A follower's runs: the leader reads them too. */
@@ -25,8 +27,12 @@ export interface RunBoard {
   announced(): Promise<AnnouncedRun[]>;
   /** The states the leader read in one sweep (replacing the previous sweep's). */
   publish(runs: AgentRun[]): Promise<void>;
+  /** States read during a sweep (one page's), added to or replacing those published of the same runs. */
+  update(runs: AgentRun[]): Promise<void>;
   /** The published states of these runs (those the leader read in its last sweep). */
   read(ids: number[]): Promise<AgentRun[]>;
+  /** Give the lead up if this replica holds it (it has nothing left to watch, or stops): the next sweeper leads. */
+  resign(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,10 @@ end
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0`;
 
+const RESIGN = `
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
+
 /** A run board in Redis: a lease key, a hash of announced runs, and a hash of published states. */
 export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
   const client = new Redis({
@@ -68,6 +78,7 @@ export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
   const ttl = String(Math.max(1_000, Math.round(options.ttlMs)));
 
   return {
+    ttlMs: Number(ttl),
     async lead() {
       return (await client.eval(LEAD, 1, leaseKey, options.me, ttl)) === 1;
     },
@@ -100,10 +111,22 @@ export function createRedisRunBoard(options: RedisRunBoardOptions): RunBoard {
       if (fields.length > 0) tx.hset(statesKey, ...fields).pexpire(statesKey, Number(ttl));
       await tx.exec();
     },
+    async update(runs) {
+      if (runs.length === 0) return;
+      const fields = runs.flatMap((run) => [String(run.id), JSON.stringify(run)]);
+      await client
+        .multi()
+        .hset(statesKey, ...fields)
+        .pexpire(statesKey, Number(ttl))
+        .exec();
+    },
     async read(ids) {
       if (ids.length === 0) return [];
       const values = await client.hmget(statesKey, ...ids.map(String));
       return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as AgentRun);
+    },
+    async resign() {
+      await client.eval(RESIGN, 1, leaseKey, options.me);
     },
     async close() {
       client.disconnect(false);

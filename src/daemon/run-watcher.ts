@@ -3,7 +3,11 @@
  * its own: the watcher reads the organization's API runs from the list endpoint (pages of 100, newest first, only
  * as many pages as it takes to see every watched run), asks for a run that is past the listed window with a
  * single-run GET, and wakes each waiting task when its run's status changes. The read budget then grows with the
- * number of pages (a hundred runs each), not with the number of runs.
+ * number of pages (a hundred runs each), not with the number of runs. While runs change, sweeps are paced by the
+ * read budget the watcher is given: a few pages often, many no faster than the budget allows.
+ *
+ * Replicas share one watcher's reads through a board (run-watcher-board.ts on Redis, run-watcher-pg-board.ts on
+ * the PostgreSQL store): the leader reads for all, the others follow (run-watcher-follower.ts).
  *
  * Every read goes through the Codegen guard (the shared read budget). During a declared Codegen outage the
  * watcher reads nothing: only the health monitor's probe asks Codegen, and the waits go on with the last known
@@ -14,6 +18,9 @@ import type { Logger } from '../observability/logger.js';
 import type { AgentApi, AgentRun } from '../pipeline/ports.js';
 import type { DependencyHealth } from './health.js';
 import type { RunBoard } from './run-watcher-board.js';
+import { createFollower, type FollowedRun } from './run-watcher-follower.js';
+import { createSweepPace } from './run-watcher-pace.js';
+import { createLeadKeeper, type LeadKeeper } from './run-watcher-lead.js';
 
 /** How a task waits on its run (the pipeline's view of the watcher). */
 export interface RunWatch {
@@ -30,8 +37,11 @@ export interface RunWatcher extends RunWatch {
   watching(): number;
   /** What the last sweeps cost and found, for /status and the benchmark. */
   stats(): RunWatcherStats;
-  /** Stops reading; waits in progress keep their deadlines and signals but learn nothing new. */
-  stop(): void;
+  /**
+   * Stops reading; waits in progress keep their deadlines and signals but learn nothing new. Resolves once the
+   * board (if any) has the lead back and its connections are closed; never rejects.
+   */
+  stop(): Promise<void>;
 }
 
 export interface RunWatcherStats {
@@ -63,12 +73,23 @@ export interface RunWatcherOptions {
   /** Most single-run GETs one sweep spends on runs past the listed window (oldest looked at first). */
   singleReadsPerSweep?: number;
   /**
-   * Shared with the other replicas (REDIS_URL): one of them reads Codegen and publishes, the others read the
+   * Shared with the other replicas (REDIS_URL, or a PostgreSQL store): one of them reads Codegen and publishes, the others read the
    * board. A follower reads a run itself when the board has said nothing of it for `staleMs` (default: three
    * times interval.maxMs).
    */
   board?: RunBoard;
   staleMs?: number;
+  /**
+   * The part of Codegen's read budget the watcher may spend (reads per 30 s, after headroom). With it, sweeps
+   * are paced by the reads they take instead of interval.initialMs (run-watcher-pace.ts); minIntervalMs (default
+   * interval.initialMs, at most 1 s) bounds how often a small sweep repeats.
+   */
+  budget?: { readsPer30s: number; minIntervalMs?: number };
+  /**
+   * Time between a follower's looks at the board, in ms (default: interval.initialMs, at most 1 s). They cost
+   * no Codegen read, so a follower notices a run's end soon after the leader published it.
+   */
+  followMs?: number;
 }
 
 interface Waiter {
@@ -77,14 +98,8 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-interface Watched {
-  id: number;
-  createdAt: number;
+interface Watched extends FollowedRun {
   waiters: Set<Waiter>;
-  /** When a single-run GET last looked at it (0: never; at first, when it was watched). */
-  readAt: number;
-  /** When the board last told us its state (followers). */
-  boardAt: number;
 }
 
 const PAGE_SIZE = 100;
@@ -103,15 +118,31 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   const stopper = new AbortController();
   const stats: RunWatcherStats = { sweeps: 0, led: 0, boardReads: 0, listReads: 0, singleReads: 0, changes: 0 };
   let loop: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let wakeLoop: (() => void) | undefined;
-  let intervalMs = options.interval.initialMs;
   /** Whether the current sweep saw a run change (ours, or as leader, another replica's). */
   let changed = false;
   /** As leader: the statuses published last, to tell the other replicas' runs changing. */
   let published = new Map<number, string | null>();
-  let lastSweep = Date.now();
-  let pauseEnds = 0;
+  /** Whether the last sweep took the states from the board (it costs no Codegen read: the next comes soon). */
+  let following = false;
+  const pace = createSweepPace({
+    interval: options.interval,
+    ...(options.budget ? { budget: options.budget } : {}),
+    followMs: options.followMs ?? Math.min(options.interval.initialMs, 1_000),
+  });
+  // A new run another replica waits on brings our next sweep forward, as one of ours does.
+  const lead = options.board
+    ? createLeadKeeper(options.board, { logger: log, onAnnounced: () => pace.watched() })
+    : undefined;
+  const follower = options.board
+    ? createFollower<Watched>({
+        board: options.board,
+        entries: () => [...watched.values()],
+        isWatched: (id) => watched.has(id),
+        deliver: (run) => deliver(run.id, run),
+        readStale: (entries) => readEach(entries, singleReadsPerSweep),
+        staleMs,
+      })
+    : undefined;
 
   /** Wake the waiters of run `id` whose status is not `run`'s (`run` is what Codegen answered for that id). */
   function deliver(id: number, run: AgentRun): void {
@@ -134,7 +165,12 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
    * Read pages until every run in `ids` was seen (or the pages are older than `oldest`, epoch ms); wakes the
    * local waiters, puts what it read of `ids` into `seen`, and answers the ids not seen.
    */
-  async function readList(ids: Set<number>, oldest: number, seen: AgentRun[]): Promise<Set<number> | undefined> {
+  async function readList(
+    ids: Set<number>,
+    oldest: number,
+    seen: AgentRun[],
+    onPage?: (runs: AgentRun[]) => Promise<void>,
+  ): Promise<Set<number> | undefined> {
     const unseen = new Set(ids);
     // Pages without a watched run in a row: past them, the runs still unseen are much older than the rest (resumed
     // after a restart, hours old in a busy organization), cheaper read on their own than by paging back each sweep.
@@ -146,14 +182,15 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         { skip: page * PAGE_SIZE, limit: PAGE_SIZE, sourceType: 'API' },
         stopper.signal,
       );
-      let found = 0;
+      const found: AgentRun[] = [];
       for (const run of result.items) {
         if (!unseen.delete(run.id)) continue;
-        found += 1;
+        found.push(run);
         seen.push(run);
         deliver(run.id, run);
       }
-      barren = found > 0 ? 0 : barren + 1;
+      if (onPage && found.length > 0) await onPage(found);
+      barren = found.length > 0 ? 0 : barren + 1;
       if (barren >= BARREN_PAGES) break;
       if (result.items.length < PAGE_SIZE || (page + 1) * PAGE_SIZE >= result.total) break;
       // Newest first: once a page ends before the oldest watched run was created, no later page holds one.
@@ -196,47 +233,26 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  /**
-   * A follower's sweep: announce our runs, take the leader's published states. A run the board has said
-   * nothing of for a while (the leader past its window, or gone) is read here, a few per sweep. False when the
-   * board cannot be reached: then this replica reads for itself.
-   */
-  async function follow(board: RunBoard): Promise<boolean> {
-    const entries = [...watched.values()];
-    let states: AgentRun[];
-    try {
-      await board.announce(entries.map((e) => ({ id: e.id, createdAt: e.createdAt })));
-      states = await board.read(entries.map((e) => e.id));
-    } catch {
-      return false;
-    }
-    stats.boardReads += 1;
-    const now = Date.now();
-    for (const run of states) {
-      const entry = watched.get(run.id);
-      if (entry) entry.boardAt = now;
-      deliver(run.id, run);
-    }
-    const stale = entries.filter((e) => watched.has(e.id) && now - Math.max(e.boardAt, e.readAt) > staleMs);
-    await readEach(stale, singleReadsPerSweep);
-    return true;
-  }
-
   async function sweep(): Promise<void> {
+    following = false;
     if (health.isDown('codegen')) return;
     stats.sweeps += 1;
     const board = options.board;
     let leading = board === undefined;
     if (board) {
       // A board that cannot be reached leaves this replica reading for itself, as without one.
-      leading = await board.lead().catch(() => true);
-      if (!leading && (await follow(board))) return;
+      leading = await (lead as LeadKeeper).take().catch(() => true);
+      following = !leading && follower !== undefined && (await follower.follow());
+      if (following) {
+        stats.boardReads += 1;
+        return;
+      }
     }
     const ids = new Set(watched.keys());
     let oldest = Infinity;
     for (const entry of watched.values()) oldest = Math.min(oldest, entry.createdAt);
     if (board && leading) {
-      for (const run of await board.announced().catch(() => [])) {
+      for (const run of await (lead as LeadKeeper).announced().catch(() => [])) {
         ids.add(run.id);
         oldest = Math.min(oldest, run.createdAt);
       }
@@ -245,7 +261,13 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     const seen: AgentRun[] = [];
     let unseen: Set<number> | undefined;
     try {
-      unseen = await readList(ids, oldest, seen);
+      // As leader, each page's news for the other replicas goes on the board at once, not at the end of a
+      // sweep that may take many seconds at the read budget: a follower then notices about as soon as we do.
+      const share =
+        board && leading
+          ? (runs: AgentRun[]) => board.update(runs.filter((run) => !watched.has(run.id))).catch(() => undefined)
+          : undefined;
+      unseen = await readList(ids, oldest, seen, share);
     } catch (raw) {
       const err = toDaemonError(raw);
       if (stopper.signal.aborted) return;
@@ -267,46 +289,23 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  /** Wait until `at` (epoch ms); `shorten` may bring it forward. */
-  function pauseUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      pauseEnds = at;
-      // Not unref'd: a task waiting on its run is work in progress, and this timer is what wakes it.
-      timer = setTimeout(done, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
-      function done(): void {
-        clearTimeout(timer);
-        timer = undefined;
-        wakeLoop = undefined;
-        resolve();
-      }
-      wakeLoop = done;
-    });
-  }
-
-  /** Bring the next sweep forward to `at` if it is due later. */
-  function shorten(at: number): void {
-    if (!timer || !wakeLoop || at >= pauseEnds) return;
-    clearTimeout(timer);
-    pauseEnds = at;
-    timer = setTimeout(wakeLoop, Math.max(0, at - Date.now()));
-  }
-
   async function run(): Promise<void> {
-    lastSweep = Date.now();
+    pace.restart();
     while (watched.size > 0 && !stopper.signal.aborted) {
-      await pauseUntil(lastSweep + intervalMs);
+      await pace.untilNext();
       if (watched.size === 0 || stopper.signal.aborted) break;
-      lastSweep = Date.now();
       changed = false;
+      const readsBefore = stats.listReads + stats.singleReads;
       try {
         await sweep();
       } catch (err) {
         // Never let one sweep end the loop: the next one looks again.
         log.error({ err }, 'run watcher sweep failed');
       }
-      const { initialMs, maxMs, backoff } = options.interval;
-      intervalMs = changed ? initialMs : Math.min(maxMs, Math.ceil(intervalMs * backoff));
+      pace.swept({ following, changed, reads: stats.listReads + stats.singleReads - readsBefore });
     }
+    // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
+    await lead?.resign();
   }
 
   function ensureLoop(): void {
@@ -322,7 +321,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     if (!entry) return;
     entry.waiters.delete(waiter);
     if (entry.waiters.size === 0) watched.delete(id);
-    if (watched.size === 0) wakeLoop?.();
+    if (watched.size === 0) pace.wake();
   }
 
   return {
@@ -361,11 +360,10 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
             waiters: new Set(),
             readAt: 0,
             boardAt: Date.now(),
+            announced: false,
           };
           watched.set(run.id, entry);
-          // A run just watched may end soon: the next sweep must not wait as long as a quiet spell made it.
-          intervalMs = options.interval.initialMs;
-          shorten(lastSweep + intervalMs);
+          pace.watched();
         }
         entry.waiters.add(waiter);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -377,8 +375,13 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     stats: () => ({ ...stats }),
     stop() {
       stopper.abort();
-      wakeLoop?.();
-      void options.board?.close();
+      pace.wake();
+      const board = options.board;
+      if (!board) return Promise.resolve();
+      return (lead as LeadKeeper)
+        .resign()
+        .then(() => board.close())
+        .catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Several replicas sharing one queue: 4 daemon processes against one PostgreSQL, the Codegen and GitHub
- * fakes, and 1,000 tasks. Every task must complete exactly once, with one agent run and one PR.
+ * fakes, and 1,000 tasks. Every task must complete exactly once, with one agent run and one PR; the replicas'
+ * run watchers share one leader's Codegen reads through the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -10,6 +11,15 @@ import { killAll, startDaemon, type DaemonProcess } from './daemon-process.js';
 import { REPO, startWorld, until, type World } from './world.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
+
+/** The run watcher's counters as /status shows them (src/daemon/run-watcher.ts, RunWatcherStats). */
+interface WatcherStats {
+  sweeps: number;
+  led: number;
+  boardReads: number;
+  listReads: number;
+  singleReads: number;
+}
 const TASKS = 1000;
 const REPLICAS = 4;
 const maybe = DATABASE_URL ? describe : describe.skip;
@@ -65,6 +75,13 @@ maybe(`${REPLICAS} daemons, one PostgreSQL queue, ${TASKS} tasks`, () => {
       420_000,
       async () => `status counts ${JSON.stringify(await store.countByStatus())}`,
     );
+    // What each replica's run watcher did (its /status), before they stop.
+    const watchers = await Promise.all(
+      daemons.map(async (d) => {
+        const status = (await (await fetch(`${await d.httpUrl()}/status`)).json()) as { runWatcher?: WatcherStats };
+        return status.runWatcher ?? { sweeps: 0, led: 0, boardReads: 0, listReads: 0, singleReads: 0 };
+      }),
+    );
     const exits = await Promise.all(daemons.map((d) => d.stop('SIGTERM')));
     expect(exits).toEqual(Array(REPLICAS).fill(0));
 
@@ -101,6 +118,20 @@ maybe(`${REPLICAS} daemons, one PostgreSQL queue, ${TASKS} tasks`, () => {
     );
     await client.end();
     expect(completions.rows).toEqual([]);
+
+    // The replicas shared one run watcher's reads through the database (no Redis here): every list page Codegen
+    // served was read by a replica leading that sweep for all, and the others' sweeps took the states from the
+    // board. Without it each replica would page the list for its own runs, every sweep (boardReads all 0).
+    const listReads = world.codegen.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/agent/runs'));
+    expect(watchers.reduce((n, w) => n + w.listReads, 0)).toBe(listReads.length);
+    const boardSweeps = watchers.reduce((n, w) => n + w.boardReads, 0);
+    const ledSweeps = watchers.reduce((n, w) => n + w.led, 0);
+    expect(boardSweeps).toBeGreaterThan(0);
+    expect(ledSweeps).toBeGreaterThan(0);
+    // Sweeps that read Codegen: the leaders' (led), and a replica's own when the board did not answer; the
+    // latter must be rare, not the rule.
+    const selfSweeps = watchers.reduce((n, w) => n + (w.sweeps - w.led - w.boardReads), 0);
+    expect(selfSweeps).toBeLessThanOrEqual(ledSweeps);
     expect(owners.rows.length).toBe(REPLICAS);
     expect(world.codegen.violations).toEqual([]);
     expect(world.github.violations).toEqual([]);

@@ -104,6 +104,10 @@ maybe('migrations under a race of replicas (PostgreSQL)', () => {
       'maintenance_leases',
       'operator_actions',
       'replicas',
+      // migration 5: the run watcher board (leader lease, announced runs, published states)
+      'run_watch_announced',
+      'run_watch_leaders',
+      'run_watch_states',
       'schema_migrations',
       'task_events',
       'tasks',

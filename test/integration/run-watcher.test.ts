@@ -1,12 +1,12 @@
 /**
  * The run watcher against the loopback Codegen fake (checked against the official OpenAPI document): many tasks
  * waiting at once cost pages of the list endpoint, not a GET per run; a run past the listed window is read on its
- * own; an outage stops every read but the probe's; a run's own failure ends only its waits.
+ * own; an outage stops every read but the probe's; a run's own failure ends only its waits. Replicas sharing a
+ * board: run-watcher-boards.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createCodegenApi, type CodegenApi } from '../../src/adapters/codegen/index.js';
 import { createRunWatcher, type RunWatcher } from '../../src/daemon/run-watcher.js';
-import { createRedisRunBoard, type RunBoard } from '../../src/daemon/run-watcher-board.js';
 import type { AgentRun } from '../../src/pipeline/ports.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { startCodegenFake, type CodegenFake } from '../fakes/codegen-fake.js';
@@ -31,7 +31,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  watcher?.stop();
+  await watcher?.stop();
   watcher = undefined;
   await fake.close();
   expect(fake.violations).toEqual([]);
@@ -83,6 +83,23 @@ describe('run watcher', () => {
     expect(singleReads()).toBe(0);
     expect(reads('/agent/runs')).toBe(4 * 3);
     expect(w.watching()).toBe(0);
+  });
+
+  it('with a read budget, paces its sweeps by the reads they take, not by the initial interval', async () => {
+    fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 3 }));
+    const runs = await createRuns(150);
+    // An initial interval of a minute: only pacing by the budget (two pages of a generous one) gets this done.
+    watcher = createRunWatcher({
+      agent: api,
+      health,
+      logger: silentLogger(),
+      interval: { initialMs: 60_000, maxMs: 60_000, backoff: 1 },
+      maxPages: 50,
+      budget: { readsPer30s: 30_000, minIntervalMs: 5 },
+    });
+    const finals = await Promise.all(runs.map((run) => waitForEnd(watcher as RunWatcher, run)));
+    expect(finals.map((r) => r?.status)).toEqual(runs.map(() => 'COMPLETE'));
+    expect(reads('/agent/runs')).toBe(4 * 2);
   });
 
   it('reads only as many pages as cover the oldest watched run', async () => {
@@ -165,81 +182,5 @@ describe('run watcher', () => {
     abort.abort(new Error('shutdown'));
     await expect(waiting).rejects.toThrow('shutdown');
     expect(w.watching()).toBe(0);
-  });
-});
-
-const REDIS_URL = process.env.REDIS_URL;
-const withRedis = REDIS_URL ? describe : describe.skip;
-if (!REDIS_URL) console.warn('run-watcher: shared-board tests skipped: set REDIS_URL');
-
-withRedis('run watchers of replicas sharing Redis', () => {
-  const boards: RunBoard[] = [];
-  const watchers: RunWatcher[] = [];
-  afterEach(() => {
-    for (const w of watchers.splice(0)) w.stop();
-    boards.splice(0);
-  });
-
-  function replica(namespace: string, me: string): RunWatcher {
-    const board = createRedisRunBoard({ url: REDIS_URL ?? '', namespace, me, ttlMs: 5_000, commandTimeoutMs: 2_000 });
-    boards.push(board);
-    const w = createRunWatcher({
-      agent: api,
-      health,
-      logger: silentLogger(),
-      interval: { initialMs: 5, maxMs: 5, backoff: 1.5 },
-      maxPages: 50,
-      board,
-      // Long enough that a follower never reads Codegen itself while the leader sweeps.
-      staleMs: 60_000,
-    });
-    watchers.push(w);
-    return w;
-  }
-
-  it('one replica reads Codegen for all; the others take the states from the board', async () => {
-    fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 4 }));
-    const namespace = `test-${process.pid}-${Date.now()}`;
-    const runs = await createRuns(150);
-    const replicas = [replica(namespace, 'a'), replica(namespace, 'b'), replica(namespace, 'c')];
-    // Each replica waits on a third of the runs.
-    const finals = await Promise.all(runs.map((run, i) => waitForEnd(replicas[i % 3] as RunWatcher, run)));
-    expect(finals.map((r) => r?.status)).toEqual(runs.map(() => 'COMPLETE'));
-    const stats = replicas.map((w) => w.stats());
-    // Exactly one replica led every sweep that read Codegen; the others never read it.
-    const leaders = stats.filter((s) => s.listReads + s.singleReads > 0);
-    expect(leaders).toHaveLength(1);
-    expect(stats.filter((s) => s.boardReads > 0)).toHaveLength(2);
-    // Reads for the whole deployment: two pages per sweep of the leader, as for one replica on its own.
-    expect(reads('/agent/runs')).toBe(leaders[0]?.listReads);
-    expect(singleReads()).toBe(0);
-  });
-
-  it('a replica whose board does not answer reads Codegen for itself', async () => {
-    fake.setOutcome(() => ({ finalStatus: 'COMPLETE', pollsUntilDone: 1 }));
-    const [run] = await createRuns(1);
-    const broken: RunBoard = {
-      lead: async () => {
-        throw new Error('redis is away');
-      },
-      announce: async () => {
-        throw new Error('redis is away');
-      },
-      announced: async () => [],
-      publish: async () => undefined,
-      read: async () => [],
-      close: async () => undefined,
-    };
-    const w = createRunWatcher({
-      agent: api,
-      health,
-      logger: silentLogger(),
-      interval: { initialMs: 5, maxMs: 5, backoff: 1.5 },
-      maxPages: 5,
-      board: broken,
-    });
-    watchers.push(w);
-    expect((await waitForEnd(w, run as AgentRun))?.status).toBe('COMPLETE');
-    expect(w.stats().listReads).toBeGreaterThan(0);
   });
 });

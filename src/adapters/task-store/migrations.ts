@@ -146,6 +146,35 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('claimed','awaiting_agent')`,
     ],
   },
+  {
+    version: 5,
+    name: 'run watcher board: leader lease, announced runs, published run states',
+    statements: (s) => [
+      // Replicas sharing this database share one run watcher's Codegen reads (src/daemon/run-watcher-pg-board.ts).
+      // UNLOGGED: rewritten every few seconds and worthless after a crash (the next sweep rebuilds them), so
+      // they spare the WAL and the standbys; a server crash empties them, which costs one sweep.
+      `CREATE UNLOGGED TABLE ${s}.run_watch_leaders (
+        namespace text PRIMARY KEY,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL
+      )`,
+      // Runs a follower waits on, renewed at each of its sweeps; the leader reads them too until \`until\`.
+      `CREATE UNLOGGED TABLE ${s}.run_watch_announced (
+        namespace text NOT NULL,
+        run_id bigint NOT NULL,
+        created_ms bigint NOT NULL,
+        until timestamptz NOT NULL,
+        PRIMARY KEY (namespace, run_id)
+      )`,
+      // What the leader read in its last sweep, as the watcher's AgentRun.
+      `CREATE UNLOGGED TABLE ${s}.run_watch_states (
+        namespace text NOT NULL,
+        run_id bigint NOT NULL,
+        run jsonb NOT NULL,
+        PRIMARY KEY (namespace, run_id)
+      )`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {
