@@ -165,7 +165,7 @@ async function main(): Promise<void> {
 
   if (CASES.has('S2')) {
     written.push(
-      writeScenarioJson('s2-concurrency', {
+      await writeScenarioJson('s2-concurrency', {
         scenario: 'S2',
         title: `concurrency: ${workload}`,
         machine,
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     md.push(mdRow(faulty, f));
     const m = row.metrics;
     written.push(
-      writeScenarioJson('s4-faults', {
+      await writeScenarioJson('s4-faults', {
         scenario: 'S4',
         title: `faults: S2's workload with ${FAULT_RATE * 100} % of Codegen and GitHub requests failing transiently`,
         machine,
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     const f = figures(seed, IN_FLIGHT);
     md.push(mdRow(seed, f));
     written.push(
-      writeScenarioJson('s5-seed-batch', {
+      await writeScenarioJson('s5-seed-batch', {
         scenario: 'S5',
         title: `the seed's batch model on S2's workload (batch ${IN_FLIGHT}, each run polled every ${SEED_RUN_POLL_MS} ms, ${POLL_MS} ms sleep after each batch)`,
         machine,

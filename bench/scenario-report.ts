@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
+import { format, resolveConfig } from 'prettier';
 
 export interface Machine {
   cpus: number;
@@ -63,12 +64,18 @@ export function today(): string {
 }
 
 /** Writes `<dir>/<name>-<date>.json` and returns its path. */
-export function writeScenarioJson(name: string, result: ScenarioResult): string {
+export async function writeScenarioJson(name: string, result: ScenarioResult): Promise<string> {
   const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${today()}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  await writeJson(file, result);
   return file;
+}
+
+/** JSON as the repository's prettier formats it, so a result file passes `npm run lint` as written. */
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  const text = await format(JSON.stringify(value), { ...(await resolveConfig(file)), parser: 'json' });
+  writeFileSync(file, text);
 }
 
 /** A number for a table: thousands separated, `digits` after the point. */
