@@ -75,6 +75,9 @@ interface Figures {
   /** Tasks held on average in the steady part (throughput × holding time): how full the slots were. */
   heldMean: number;
   cpuMsPerTask: number;
+  githubWritesPerTask: number;
+  /** Mean time between two GitHub writes reaching the fake in the steady part: one write's turn in the queue. */
+  githubWriteSpacingMs: number;
 }
 
 function figures(result: WorkloadResult, inFlight: number): Figures {
@@ -86,6 +89,9 @@ function figures(result: WorkloadResult, inFlight: number): Figures {
   const steadyPerS = spanS > 0 ? (hi - lo) / spanS : Number.NaN;
   const meanRunMs = mean(gaps(result.tasks, 'runCreatedAt', 'runEndedAt'));
   const holdingMs = mean(gaps(done, 'claimedAt', 'completedAt'));
+  const from = ends[lo] ?? 0;
+  const to = ends[hi] ?? 0;
+  const writes = result.githubWriteTimes.filter((at) => at >= from && at <= to).sort((a, b) => a - b);
   return {
     completed: done.length,
     steadyPerS,
@@ -98,6 +104,9 @@ function figures(result: WorkloadResult, inFlight: number): Figures {
     holdingMs,
     heldMean: steadyPerS * (holdingMs / 1000),
     cpuMsPerTask: result.workerCpuMs / Math.max(1, done.length),
+    githubWritesPerTask: result.githubWriteTimes.length / Math.max(1, done.length),
+    githubWriteSpacingMs:
+      writes.length > 1 ? ((writes.at(-1) ?? 0) - (writes[0] ?? 0)) / (writes.length - 1) : Number.NaN,
   };
 }
 
@@ -132,6 +141,9 @@ function rowOf(result: WorkloadResult, f: Figures): ScenarioResult['rows'][numbe
       meanTasksHeld: Number(f.heldMean.toFixed(1)),
       workerCpuMsPerTask: Number(f.cpuMsPerTask.toFixed(1)),
       workerPeakRssMb: Math.round(result.workerPeakRssMb),
+      githubWritesPerTask: Number(f.githubWritesPerTask.toFixed(2)),
+      githubWriteSpacingMs: Number(f.githubWriteSpacingMs.toFixed(2)),
+      fakesCpuMsPerTask: Number((result.fakesCpuMs / Math.max(1, f.completed)).toFixed(1)),
       faultsInjected: result.faultsInjected,
       codegenRequests: result.requests.codegen,
       githubRequests: result.requests.github,
@@ -156,11 +168,11 @@ async function main(): Promise<void> {
   md.push(
     `${workload}. ${machine.cpus} × ${machine.model}, ${machine.memoryGb} GB, Node ${machine.node}.`,
     '',
-    '| case | load start | load end | completed | tasks/s (steady) | tasks/s (overall) | mean run (ms) | bound (tasks/s) | steady / bound | claim→create (ms) | notice lag (ms) | finish (ms) | holding (ms) | tasks held | CPU ms/task | peak RSS (MB) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | load start | load end | completed | tasks/s (steady) | tasks/s (overall) | mean run (ms) | bound (tasks/s) | steady / bound | claim→create (ms) | notice lag (ms) | finish (ms) | holding (ms) | tasks held | CPU ms/task | peak RSS (MB) | fakes CPU ms/task | GitHub writes/task × spacing (ms) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   const mdRow = (r: WorkloadResult, f: Figures) =>
-    `| ${r.label} | ${fmt(r.load.start[0], 2)} | ${fmt(r.load.end[0], 2)} | ${f.completed}/${r.tasks.length} | ${fmt(f.steadyPerS, 1)} | ${fmt(f.overallPerS, 1)} | ${fmt(f.meanRunMs)} | ${fmt(f.boundPerS, 1)} | ${fmt(f.steadyPerS / f.boundPerS, 3)} | ${fmt(f.claimToCreateMs)} | ${fmt(f.noticeLagMs)} | ${fmt(f.finishMs)} | ${fmt(f.holdingMs)} | ${fmt(f.heldMean, 1)} | ${fmt(f.cpuMsPerTask, 1)} | ${fmt(r.workerPeakRssMb)} |`;
+    `| ${r.label} | ${fmt(r.load.start[0], 2)} | ${fmt(r.load.end[0], 2)} | ${f.completed}/${r.tasks.length} | ${fmt(f.steadyPerS, 1)} | ${fmt(f.overallPerS, 1)} | ${fmt(f.meanRunMs)} | ${fmt(f.boundPerS, 1)} | ${fmt(f.steadyPerS / f.boundPerS, 3)} | ${fmt(f.claimToCreateMs)} | ${fmt(f.noticeLagMs)} | ${fmt(f.finishMs)} | ${fmt(f.holdingMs)} | ${fmt(f.heldMean, 1)} | ${fmt(f.cpuMsPerTask, 1)} | ${fmt(r.workerPeakRssMb)} | ${fmt(r.fakesCpuMs / Math.max(1, f.completed), 1)} | ${fmt(f.githubWritesPerTask, 1)} × ${fmt(f.githubWriteSpacingMs, 1)} |`;
   md.push(mdRow(ours, s2));
 
   if (CASES.has('S2')) {
@@ -186,6 +198,11 @@ async function main(): Promise<void> {
             figure: 'notice lag share of holding',
             value: fmt(s2.noticeLagMs / s2.holdingMs, 3),
             comparison: `${fmt(s2.noticeLagMs)} of ${fmt(s2.holdingMs)} ms (goal < 0.05)`,
+          },
+          {
+            figure: 'GitHub writes per task × spacing',
+            value: `${fmt(s2.githubWritesPerTask, 1)} × ${fmt(s2.githubWriteSpacingMs, 1)} ms`,
+            comparison: `one write at a time: at most ${fmt(1000 / (s2.githubWritesPerTask * s2.githubWriteSpacingMs), 1)} tasks/s at this spacing`,
           },
           {
             figure: 'daemon CPU per task, peak RSS',
@@ -267,7 +284,7 @@ async function main(): Promise<void> {
 
   md.push(
     '',
-    'Steady: completions between the 10th and 90th percentile completion, per second. Bound: in flight / mean run time served. Holding: claim to completed. Tasks held: steady throughput × holding time. CPU and RSS: the worker process (daemon or seed model), start-up included.',
+    'Steady: completions between the 10th and 90th percentile completion, per second. Bound: in flight / mean run time served. Holding: claim to completed. Tasks held: steady throughput × holding time. CPU and RSS: the worker process (daemon or seed model), start-up included; fakes CPU: this process (both fakes, the fault proxies, the harness). GitHub write spacing: mean time between two writes reaching the fake in the steady part.',
     '',
   );
   mkdirSync(resultsDir(), { recursive: true });

@@ -70,9 +70,13 @@ export interface WorkloadResult {
   /** CPU time of the worker process (user + system), ms, and its peak resident memory, MB. */
   workerCpuMs: number;
   workerPeakRssMb: number;
+  /** CPU time of this process (the fakes, the fault proxies and the harness) over the case, ms. */
+  fakesCpuMs: number;
   load: { start: number[]; end: number[] };
   faultsInjected: number;
   requests: { codegen: number; github: number };
+  /** Arrival times (epoch ms) of the GitHub writes (every method but GET) the fake received during the case. */
+  githubWriteTimes: number[];
 }
 
 const MAIN = path.resolve('dist/src/main.js');
@@ -273,6 +277,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       urls = { codegen: codegen.url, github: github.url };
     }
     const started = Date.now();
+    const cpuBefore = process.cpuUsage();
     worker = spawnWorker(options.driver, workerEnv(options, urls, fakes, schema));
     const exited = new Promise<void>((resolve) => worker?.child.once('exit', () => resolve()));
     let dead = false;
@@ -302,6 +307,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       }
     }
     const endedAt = Date.now();
+    const fakesCpu = process.cpuUsage(cpuBefore);
     const loadEnd = loadavg();
     worker.child.kill('SIGTERM');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
@@ -317,9 +323,11 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       timedOut,
       workerCpuMs: cost.cpuMs,
       workerPeakRssMb: cost.peakRssMb,
+      fakesCpuMs: (fakesCpu.user + fakesCpu.system) / 1000,
       load: { start: loadStart, end: loadEnd },
       faultsInjected: proxies.reduce((sum, p) => sum + Object.values(p.injected).reduce((a, b) => a + b, 0), 0),
       requests: { codegen: fakes.codegen.requests.length, github: fakes.github.requests.length },
+      githubWriteTimes: fakes.github.requests.filter((r) => r.method !== 'GET' && r.at >= started).map((r) => r.at),
     };
   } finally {
     if (worker && worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
