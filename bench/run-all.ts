@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark scenario of issue 10, one after the other, each in a child process of its
  * own, then ONE table of the figures that matter (scenario, figure, value, what it is compared with), written
- * with the machine and each scenario's load averages to bench/results/bench-<date>.md and .json.
+ * with the machine and each scenario's load averages to bench/results/bench-<date>.md and .json (the scenarios'
+ * own reports go to bench/results/bench-<date>/).
  *
  *   S1 overhead (bench/overhead-bench.ts, when present), S2 concurrency, S4 faults, S5 the seed's batch model
  *   (one script: bench/concurrency-bench.ts), S3 reads and notice lag (bench/watch-bench.ts), S6 pickup
@@ -141,6 +142,13 @@ function readResult(file: string, since: number): ScenarioResult | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as ScenarioResult;
 }
 
+/**
+ * Each scenario writes its own reports into bench-<date>/ beside the run's table, so a run of everything leaves
+ * the dated reports of single benchmarks (quoted in BENCHMARKS.md) as they were. S1 may write to bench/results
+ * whatever it is told; it is looked for there too.
+ */
+const scenarioDir = path.join(resultsDir(), `bench-${today()}`);
+
 async function runScenario(scenario: Scenario, ids: string[], quick: boolean): Promise<ScenarioRun> {
   const started = Date.now();
   const loadStart = loadNow();
@@ -161,7 +169,7 @@ async function runScenario(scenario: Scenario, ids: string[], quick: boolean): P
     return done('skipped', [], 'dist/src/main.js is missing: run `npm run build` (npm run bench does)');
   }
   const own = { ...(scenario.env ?? {}), ...(quick ? scenario.quickEnv : {}) };
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_RESULTS_DIR: resultsDir() };
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_RESULTS_DIR: scenarioDir };
   for (const [key, value] of Object.entries(own)) env[key] ??= value;
   if (scenario.ids.length > 1) env.BENCH_CASES = ids.join(',');
   progress(`${scenario.name}: ${scenario.script} (load ${loadStart.join(' ')})`);
@@ -172,7 +180,7 @@ async function runScenario(scenario: Scenario, ids: string[], quick: boolean): P
     const name = scenario.json[id] ?? id.toLowerCase();
     // Dates on both sides of a midnight the scenario ran across.
     const files = [...new Set([today(), new Date(started).toISOString().slice(0, 10)])].flatMap((day) => [
-      path.join(resultsDir(), `${name}-${day}.json`),
+      path.join(scenarioDir, `${name}-${day}.json`),
       path.resolve('bench/results', `${name}-${day}.json`),
     ]);
     const found = files.map((f) => readResult(f, started)).find((r) => r !== undefined);

@@ -103,7 +103,8 @@ maybe('npm run bench in quick mode (S6 only)', () => {
     }
     expect(run.table.length).toBeGreaterThan(0);
     expect(run.table.every((r) => r.scenario === 'S6' && r.value !== '' && r.figure !== '')).toBe(true);
-    // The scenario's own JSON sits beside the run's.
-    expect(files.some((f) => /^s6-pickup-\d{4}-\d{2}-\d{2}\.json$/.test(f))).toBe(true);
+    // The scenario's own reports sit in a folder beside the run's.
+    const own = readdirSync(path.join(dir, (json ?? '').replace(/\.json$/, '')));
+    expect(own.some((f) => /^s6-pickup-\d{4}-\d{2}-\d{2}\.json$/.test(f))).toBe(true);
   }, 120_000);
 });
