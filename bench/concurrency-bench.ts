@@ -110,6 +110,15 @@ function figures(result: WorkloadResult, inFlight: number): Figures {
   };
 }
 
+/** The error codes of the tasks that did not complete, counted: " (step-timeout × 1)". */
+function failures(result: WorkloadResult): string {
+  const counts = new Map<string, number>();
+  for (const t of result.tasks) {
+    if (t.status !== 'completed') counts.set(t.errorCode ?? t.status, (counts.get(t.errorCode ?? t.status) ?? 0) + 1);
+  }
+  return counts.size === 0 ? '' : ` (${[...counts].map(([code, n]) => `${code} × ${n}`).join(', ')})`;
+}
+
 function rowOf(result: WorkloadResult, f: Figures): ScenarioResult['rows'][number] {
   const extra = result.tasks.reduce(
     (acc, t) => ({ runs: acc.runs + Math.max(0, t.runs - 1), prs: acc.prs + Math.max(0, t.prs - 1) }),
@@ -236,8 +245,8 @@ async function main(): Promise<void> {
         summary: [
           {
             figure: 'completed share',
-            value: fmt(f.completed / TASKS, 3),
-            comparison: `${f.completed}/${TASKS}; failed ${m.failed}, lost ${m.lost}`,
+            value: fmt(f.completed / TASKS, 4),
+            comparison: `${f.completed}/${TASKS}; failed ${m.failed}${failures(faulty)}, lost ${m.lost}`,
           },
           {
             figure: 'duplicated runs / PRs',

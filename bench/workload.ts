@@ -50,6 +50,8 @@ export interface WorkloadOptions {
 export interface TaskTimes {
   id: string;
   status: string;
+  /** The stored error code of a task that failed or waits for a retry. */
+  errorCode?: string;
   claimedAt?: number;
   runCreatedAt?: number;
   runEndedAt?: number;
@@ -342,8 +344,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 
 /** The per-task records: history rows from the store, runs and PRs from the fakes. */
 async function readTimes(admin: pg.Client, schema: string, ids: string[], fakes: Fakes): Promise<TaskTimes[]> {
-  const { rows } = await admin.query<{ id: string; status: string; claimed: number | null; completed: number | null }>(
-    `SELECT t.id, t.status,
+  const { rows } = await admin.query<{
+    id: string;
+    status: string;
+    error_code: string | null;
+    claimed: number | null;
+    completed: number | null;
+  }>(
+    `SELECT t.id, t.status, t.error_code,
             (SELECT extract(epoch FROM min(e.at)) * 1000 FROM "${schema}".task_events e
               WHERE e.task_id = t.id AND e.to_status = 'claimed')::float8 AS claimed,
             (SELECT extract(epoch FROM max(e.at)) * 1000 FROM "${schema}".task_events e
@@ -373,6 +381,7 @@ async function readTimes(admin: pg.Client, schema: string, ids: string[], fakes:
       runs: runs.length,
       prs: runs.reduce((sum, r) => sum + (prsByBranch.get(`codegen-bot/run-${r.id}`) ?? 0), 0),
     };
+    if (row?.error_code && row.status !== 'completed') times.errorCode = row.error_code;
     if (row?.claimed != null) times.claimedAt = Number(row.claimed);
     if (row?.completed != null) times.completedAt = Number(row.completed);
     if (first) times.runCreatedAt = first.createdAt;
