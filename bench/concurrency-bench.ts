@@ -10,7 +10,8 @@
  *   transient fault: completed share, lost tasks, duplicated runs and PRs, time over S2's.
  * - S5 the seed's batch model (bench/seed-batch-model.ts) on S2's workload: our throughput over its throughput.
  *
- * S2 always runs (S4 and S5 are compared with it). BENCH_CASES=S2,S4,S5 picks cases; BENCH_QUICK=1 shrinks the
+ * S2 always runs (S4 and S5 are compared with it), then S5 (closest in time to S2, as load on a shared machine
+ * drifts), then S4. BENCH_CASES=S2,S4,S5 picks cases; BENCH_QUICK=1 shrinks the
  * workload for a smoke test. Needs `npm run build` (the daemon runs from dist/) and DATABASE_URL.
  *
  * Run: npm run bench:concurrency
@@ -223,6 +224,34 @@ async function main(): Promise<void> {
     );
   }
 
+  if (CASES.has('S5')) {
+    progress('S5: the seed batch model');
+    const seed = await runWorkload({
+      ...common,
+      watchMs: SEED_RUN_POLL_MS,
+      label: `seed batch model (batch ${IN_FLIGHT})`,
+      driver: 'seed-batch',
+    });
+    const f = figures(seed, IN_FLIGHT);
+    md.push(mdRow(seed, f));
+    written.push(
+      await writeScenarioJson('s5-seed-batch', {
+        scenario: 'S5',
+        title: `the seed's batch model on S2's workload (batch ${IN_FLIGHT}, each run polled every ${SEED_RUN_POLL_MS} ms, ${POLL_MS} ms sleep after each batch)`,
+        machine,
+        load: seed.load,
+        rows: [rowOf(seed, f), { ...s2Row, label: `${s2Row.label} (S2, same run)` }],
+        summary: [
+          {
+            figure: 'ours / seed batch model',
+            value: fmt(s2.overallPerS / f.overallPerS, 2),
+            comparison: `${fmt(s2.overallPerS, 1)} vs ${fmt(f.overallPerS, 1)} tasks/s (first claim to last completion)`,
+          },
+        ],
+      }),
+    );
+  }
+
   if (CASES.has('S4')) {
     progress(`S4: the same with ${FAULT_RATE * 100} % faults`);
     const faulty = await runWorkload({
@@ -257,34 +286,6 @@ async function main(): Promise<void> {
             figure: 'time over S2',
             value: fmt(faulty.makespanMs / ours.makespanMs, 2),
             comparison: `${fmt(faulty.makespanMs / 1000, 1)} s vs ${fmt(ours.makespanMs / 1000, 1)} s`,
-          },
-        ],
-      }),
-    );
-  }
-
-  if (CASES.has('S5')) {
-    progress('S5: the seed batch model');
-    const seed = await runWorkload({
-      ...common,
-      watchMs: SEED_RUN_POLL_MS,
-      label: `seed batch model (batch ${IN_FLIGHT})`,
-      driver: 'seed-batch',
-    });
-    const f = figures(seed, IN_FLIGHT);
-    md.push(mdRow(seed, f));
-    written.push(
-      await writeScenarioJson('s5-seed-batch', {
-        scenario: 'S5',
-        title: `the seed's batch model on S2's workload (batch ${IN_FLIGHT}, each run polled every ${SEED_RUN_POLL_MS} ms, ${POLL_MS} ms sleep after each batch)`,
-        machine,
-        load: seed.load,
-        rows: [rowOf(seed, f), { ...s2Row, label: `${s2Row.label} (S2, same run)` }],
-        summary: [
-          {
-            figure: 'ours / seed batch model',
-            value: fmt(s2.overallPerS / f.overallPerS, 2),
-            comparison: `${fmt(s2.overallPerS, 1)} vs ${fmt(f.overallPerS, 1)} tasks/s (first claim to last completion)`,
           },
         ],
       }),

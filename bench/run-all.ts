@@ -147,7 +147,8 @@ function readResult(file: string, since: number): ScenarioResult | undefined {
  * the dated reports of single benchmarks (quoted in BENCHMARKS.md) as they were. S1 may write to bench/results
  * whatever it is told; it is looked for there too.
  */
-const scenarioDir = path.join(resultsDir(), `bench-${today()}`);
+const runDay = today();
+const scenarioDir = path.join(resultsDir(), `bench-${runDay}`);
 
 async function runScenario(scenario: Scenario, ids: string[], quick: boolean): Promise<ScenarioRun> {
   const started = Date.now();
@@ -268,10 +269,11 @@ async function main(): Promise<void> {
   ].join('\n');
   const dir = resultsDir();
   mkdirSync(dir, { recursive: true });
-  const mdFile = path.join(dir, `bench-${today()}.md`);
+  // Named by the day the run started, as its scenarios' folder is (a run may cross midnight).
+  const mdFile = path.join(dir, `bench-${runDay}.md`);
   const report = await format(md, { ...(await resolveConfig(mdFile)), parser: 'markdown' });
   writeFileSync(mdFile, report);
-  const jsonFile = path.join(dir, `bench-${today()}.json`);
+  const jsonFile = path.join(dir, `bench-${runDay}.json`);
   const summary = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
