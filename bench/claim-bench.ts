@@ -11,11 +11,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { openOurs, openPgBoss, type Contender } from './claim-contenders.js';
-import { describeMachine, renderReport, type Cell } from './claim-report.js';
+import { describeMachine, median, renderReport, type Cell } from './claim-report.js';
+import { describeMachine as machineForJson, fmt, loadNow, resultsDir, writeScenarioJson } from './scenario-report.js';
 
 const env = process.env;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -83,6 +86,7 @@ async function measure(
 async function main(): Promise<void> {
   const startedAt = new Date();
   const loadAtStart = loadavg()[0] ?? 0;
+  const loadStart = loadNow();
   const deadline = performance.now() + TIMEOUT_S * 1000;
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
   const suffix = `${process.pid}`;
@@ -115,7 +119,7 @@ async function main(): Promise<void> {
     }
 
     const seconds = (Date.now() - startedAt.getTime()) / 1000;
-    const resultsFile = new URL(`./results/claim-${startedAt.toISOString().slice(0, 10)}.md`, import.meta.url);
+    const resultsFile = pathToFileURL(path.join(resultsDir(), `claim-${startedAt.toISOString().slice(0, 10)}.md`));
     const raw = renderReport(
       machine,
       {
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
     console.log(report);
     mkdirSync(new URL('.', resultsFile), { recursive: true });
     writeFileSync(resultsFile, report);
+    await writeClaimJson(cells, loadStart);
     progress(`written to ${resultsFile.pathname}`);
   } finally {
     for (const contender of contenders) {
@@ -144,6 +149,33 @@ async function main(): Promise<void> {
     }
     await admin.end();
   }
+}
+
+/** The medians in the shape bench/run-all.ts reads. */
+async function writeClaimJson(cells: Cell[], loadStart: number[]): Promise<void> {
+  const med = (cell: Cell, name: string) => median(cell.rates[name] ?? []);
+  const rows = cells.map((cell) => ({
+    label: `${cell.claimers} claimer(s), batch ${cell.batch}`,
+    metrics: {
+      tasks: TASKS,
+      repetitions: REPEATS,
+      oursClaimsPerS: Math.round(med(cell, 'codegen-pr')),
+      pgBossClaimsPerS: Math.round(med(cell, 'pg-boss')),
+      oursOverPgBoss: Number((med(cell, 'codegen-pr') / med(cell, 'pg-boss')).toFixed(2)),
+    },
+  }));
+  await writeScenarioJson('claim', {
+    scenario: 'claim',
+    title: `claimTasks against pg-boss fetch, ${TASKS} tasks, median of ${REPEATS}`,
+    machine: machineForJson(),
+    load: { start: loadStart, end: loadNow() },
+    rows,
+    summary: rows.map((r) => ({
+      figure: `claims/s, ${r.label}`,
+      value: fmt(r.metrics.oursClaimsPerS),
+      comparison: `${fmt(r.metrics.oursOverPgBoss, 2)}× pg-boss (${fmt(r.metrics.pgBossClaimsPerS)})`,
+    })),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import path from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -18,6 +19,7 @@ import { createIntakeGate } from '../src/daemon/intake.js';
 import { createPool } from '../src/daemon/pool.js';
 import { createScheduler } from '../src/daemon/scheduler.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { describeMachine, fmt, loadNow, resultsDir, writeScenarioJson } from './scenario-report.js';
 
 const env = process.env;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -96,6 +98,7 @@ async function runCase(name: string, push: boolean): Promise<CaseResult> {
 }
 
 async function main(): Promise<void> {
+  const loadStart = loadNow();
   const load = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
@@ -121,11 +124,28 @@ async function main(): Promise<void> {
     `Push over polling, same run: p95 ${(push.p95Ms / poll.p95Ms).toFixed(3)}×, mean ${(push.meanMs / poll.meanMs).toFixed(3)}×.`,
     '',
   ].join('\n');
-  const file = `bench/results/pickup-${new Date().toISOString().slice(0, 10)}.md`;
+  await writeScenarioJson('s6-pickup', {
+    scenario: 'S6',
+    title: `pickup latency on PostgreSQL, ${TASKS} tasks per case, poll interval ${POLL_MS} ms`,
+    machine: describeMachine(),
+    load: { start: loadStart, end: loadNow() },
+    rows: [push, poll].map(({ name, ...metrics }) => ({
+      label: name,
+      metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Math.round(v)])),
+    })),
+    summary: [
+      {
+        figure: 'add to claimed, p95 (push)',
+        value: `${fmt(push.p95Ms)} ms`,
+        comparison: `${fmt(push.p95Ms / poll.p95Ms, 3)}× polling's ${fmt(poll.p95Ms)} ms (goal < 200 ms)`,
+      },
+    ],
+  });
+  const file = path.join(resultsDir(), `pickup-${new Date().toISOString().slice(0, 10)}.md`);
   // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
   const report = await format(raw, { ...(await resolveConfig(file)), parser: 'markdown' });
   console.log(report);
-  mkdirSync('bench/results', { recursive: true });
+  mkdirSync(resultsDir(), { recursive: true });
   writeFileSync(file, report);
 }
 

@@ -18,6 +18,8 @@ import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { startCodegenFake } from '../test/fakes/codegen-fake.js';
 import { startGitHubFake } from '../test/fakes/github-fake.js';
+import { median } from './claim-report.js';
+import { describeMachine, fmt, loadNow, resultsDir, writeScenarioJson } from './scenario-report.js';
 import { renderStartReport, type StartCase, type StartSample } from './start-report.js';
 
 const env = process.env;
@@ -84,6 +86,7 @@ async function runOnce(cwd: string, extraEnv: Record<string, string>, idleS: num
 
 async function main(): Promise<void> {
   const load = [loadavg()[0] ?? 0];
+  const loadStart = loadNow();
   const begun = Date.now();
   const github = await startGitHubFake({ collaborators: ['alice'] });
   const codegen = await startCodegenFake({ repos: [{ id: 7, full_name: 'acme/widgets' }] });
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
     }
   }
   load.push(loadavg()[0] ?? 0);
-  const resultsFile = `bench/results/start-${new Date(begun).toISOString().slice(0, 10)}.md`;
+  const resultsFile = path.join(resultsDir(), `start-${new Date(begun).toISOString().slice(0, 10)}.md`);
   const raw = renderStartReport({
     machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     node: process.version,
@@ -151,8 +154,50 @@ async function main(): Promise<void> {
   // Formatted as the repository's Markdown is, so the results file passes `npm run lint` as written.
   const report = await format(raw, { ...(await resolveConfig(resultsFile)), parser: 'markdown' });
   process.stdout.write(report);
-  mkdirSync('bench/results', { recursive: true });
+  mkdirSync(resultsDir(), { recursive: true });
   writeFileSync(resultsFile, report);
+  await writeStartJson(cases, loadStart);
+}
+
+/** The run in the shape bench/run-all.ts reads: medians per case, the first line and readiness in its summary. */
+async function writeStartJson(cases: StartCase[], loadStart: number[]): Promise<void> {
+  const med = (c: StartCase, pick: (s: StartSample) => number | undefined) => {
+    const values = c.samples.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return values.length > 0 ? Math.round(median(values)) : null;
+  };
+  const rows = cases.map((c) => ({
+    label: c.name,
+    metrics: {
+      starts: c.samples.length,
+      firstLineMs: med(c, (s) => s.firstLineMs),
+      storeReadyMs: med(c, (s) => s.storeReadyMs),
+      initializedMs: med(c, (s) => s.initializedMs),
+      idleRssMb: med(c, (s) => s.idleRssMb),
+      peakRssMb: med(c, (s) => s.peakRssMb),
+    },
+  }));
+  const warm = rows.find((r) => r.label.startsWith('SQLite, warm'));
+  const pgRow = rows.find((r) => r.label.startsWith('PostgreSQL'));
+  const show = (v: number | null | undefined, unit: string) => (v == null ? '-' : `${fmt(v)} ${unit}`);
+  await writeScenarioJson('start', {
+    scenario: 'start',
+    title: `daemon start and idle memory, ${REPEATS} start(s) per case, idle ${IDLE_S} s`,
+    machine: describeMachine(),
+    load: { start: loadStart, end: loadNow() },
+    rows,
+    summary: [
+      {
+        figure: 'SQLite warm: first line / initialized',
+        value: `${show(warm?.metrics.firstLineMs, 'ms')} / ${show(warm?.metrics.initializedMs, 'ms')}`,
+        comparison: `PostgreSQL: ${show(pgRow?.metrics.firstLineMs, 'ms')} / ${show(pgRow?.metrics.initializedMs, 'ms')}`,
+      },
+      {
+        figure: 'SQLite warm: idle RSS',
+        value: show(warm?.metrics.idleRssMb, 'MB'),
+        comparison: `goal <= 150 MB; PostgreSQL ${show(pgRow?.metrics.idleRssMb, 'MB')}`,
+      },
+    ],
+  });
 }
 
 main().catch((error: unknown) => {

@@ -63,6 +63,11 @@ export interface CodegenFakeOptions {
   pollsUntilDone?: number;
   /** Called once when a run finishes successfully; the returned PR goes into github_pull_requests. */
   onRunFinished?: (run: FakeRun) => Promise<{ url?: string; branch?: string; title?: string } | undefined>;
+  /**
+   * Called with the runs whose state an answer carries (a GET of a run, or the runs on a list page), just before
+   * the answer is sent: a benchmark learns from it when a client first saw a run's end.
+   */
+  onServe?: (runs: readonly FakeRun[]) => void;
 }
 
 export interface CodegenFake {
@@ -361,6 +366,7 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
       const run = fake.runs.find((r) => r.id === Number(path.split('/').pop()));
       if (!run) return { status: 404, body: errorBody(404, 'get_agent_run') };
       await advance(run);
+      options.onServe?.([run]);
       return { status: 200, body: runBody(run) };
     }
     if (is('GET', `${org}/agent/runs`)) {
@@ -370,7 +376,9 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
         .sort((a, b) => b.id - a.id);
       // A listed run has been looked at, as a GET of it would: runs advance on looks, whichever way they come.
       const skip = Number(query.skip ?? 0);
-      await Promise.all(matching.slice(skip, skip + Number(query.limit ?? 100)).map((run) => advance(run)));
+      const listed = matching.slice(skip, skip + Number(query.limit ?? 100));
+      await Promise.all(listed.map((run) => advance(run)));
+      options.onServe?.(listed);
       return { status: 200, body: page(matching.map(runBody), query) };
     }
     fake.violations.push(`${method} ${path}: allowed by the spec but not implemented by the fake`);
