@@ -244,6 +244,34 @@ describe.each(kinds)('run watchers of two replicas sharing a $name board', (kind
   const board = (me: string, options: { url?: string; ttlMs?: number } = {}) =>
     kind.make(options.url ?? kind.url ?? '', me, namespace, options.ttlMs ?? 15_000);
 
+  maybe('keeps one lease, the announced runs until they lapse, and the states published and updated', async () => {
+    const [a, b] = [board('a', { ttlMs: 1_000 }), board('b', { ttlMs: 1_000 })];
+    try {
+      expect(await a.lead()).toBe(true);
+      expect(await b.lead()).toBe(false);
+      // Only the holder's resign frees the lease.
+      await b.resign();
+      expect(await b.lead()).toBe(false);
+      await a.resign();
+      expect(await b.lead()).toBe(true);
+      await a.announce([{ id: 7, createdAt: 1_000 }]);
+      expect(await b.announced()).toEqual([{ id: 7, createdAt: 1_000 }]);
+      const run = (id: number, status: string): AgentRun => ({ id, status, state: 'in_progress', pullRequests: [] });
+      await b.publish([run(7, 'RUNNING'), run(8, 'RUNNING')]);
+      await b.update([run(7, 'COMPLETE')]);
+      expect(await a.read([7, 8, 9])).toEqual(expect.arrayContaining([run(7, 'COMPLETE'), run(8, 'RUNNING')]));
+      // A new sweep's states replace the last sweep's.
+      await b.publish([run(9, 'RUNNING')]);
+      expect(await a.read([7, 8, 9])).toEqual([run(9, 'RUNNING')]);
+      // An announcement not renewed lapses (the board's clock), and so does the lease.
+      while ((await b.announced()).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      // The lease was taken before the announcement was made: it has lapsed too.
+      expect(await a.lead()).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   maybe('one replica reads Codegen for both; both wake when their runs end', async () => {
     const runs = await createRuns(150);
     const mine = runs.filter((_, i) => i % 2 === 0);
