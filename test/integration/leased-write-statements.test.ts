@@ -52,7 +52,7 @@ const backends: Backend[] = [
           name: 'postgres',
           open: async () => {
             const schema = uniqueSchema('leased_statements');
-            const raw = createPostgresClient({ connectionString: DATABASE_URL, poolSize: 2 });
+            const raw = createPostgresClient({ connectionString: DATABASE_URL!, poolSize: 2 });
             await migrate(raw, { schema });
             return { raw, schema, drop: true };
           },
