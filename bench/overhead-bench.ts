@@ -13,7 +13,10 @@
  *
  * Writes bench/results/overhead-<date>.md and overhead-<date>.json ({ scenario: 'S1', machine, load, rows }).
  * Run: npm run build && npm run bench:overhead   (env: DATABASE_URL, BENCH_TASKS=2000, BENCH_CONCURRENCY=50,
- * BENCH_STORES=postgres,sqlite, BENCH_CPU_PROF=dir to write the daemon's --cpu-prof profiles there)
+ * BENCH_STORES=postgres,sqlite, BENCH_CPU_PROF=dir to write the daemon's --cpu-prof profiles there,
+ * BENCH_BASELINE=path of another build's dist/src/main.js to run every case with as well, for before/after
+ * ratios from one run, BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
+ * the results files)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +37,9 @@ const TASKS = Number(env.BENCH_TASKS ?? 2000);
 const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 50);
 const STORES = (env.BENCH_STORES ?? 'postgres,sqlite').split(',').map((s) => s.trim());
 const CPU_PROF = env.BENCH_CPU_PROF;
-const MAIN = path.resolve('dist/src/main.js');
+const MAIN = path.resolve(env.BENCH_MAIN ?? 'dist/src/main.js');
+/** Another build's main.js (e.g. an older commit's) to run each case with too, in the same run, for before/after. */
+const BASELINE = env.BENCH_BASELINE ? path.resolve(env.BENCH_BASELINE) : undefined;
 const REPO = 'acme/widgets';
 const TICKS_PER_S = 100; // USER_HZ on Linux
 const progress = (message: string) => console.error(`[overhead-bench] ${message}`);
@@ -142,13 +147,18 @@ async function seedTasks(storeEnv: Record<string, string>, cwd: string): Promise
 }
 
 /** Run the daemon over the seeded tasks until all of them completed; measure it. */
-async function runDaemon(label: string, world: World, storeEnv: Record<string, string>): Promise<CaseResult> {
+async function runDaemon(
+  label: string,
+  world: World,
+  storeEnv: Record<string, string>,
+  main = MAIN,
+): Promise<CaseResult> {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bench-overhead-'));
   try {
     await seedTasks(storeEnv, cwd);
     const githubBefore = world.github.requests.length;
     const codegenBefore = world.codegen.requests.length;
-    const args = CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${CPU_PROF}`, MAIN, 'run'] : [MAIN, 'run'];
+    const args = CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${CPU_PROF}`, main, 'run'] : [main, 'run'];
     const child = spawn(process.execPath, args, {
       cwd,
       env: daemonEnv(world, storeEnv),
@@ -216,6 +226,12 @@ async function runDaemon(label: string, world: World, storeEnv: Record<string, s
   }
 }
 
+/** A fresh start for each PostgreSQL case (and no schema left behind). */
+async function dropSchema(schema: string): Promise<void> {
+  const admin = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
+}
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 function renderMarkdown(report: {
@@ -237,6 +253,16 @@ function renderMarkdown(report: {
     `| --- | ${names.map(() => '---').join(' | ')} |`,
     ...report.rows.map((r) => `| ${r.label} | ${names.map((n) => String(r.metrics[n] ?? '')).join(' | ')} |`),
     '',
+    ...report.rows.flatMap((r) => {
+      const base = report.rows.find((b) => b.label === `${r.label} (baseline)`);
+      if (!base) return [];
+      const ratio = (n: string) => ((r.metrics[n] ?? Number.NaN) / (base.metrics[n] ?? Number.NaN)).toFixed(2);
+      return [
+        `${r.label} over its baseline, same run: CPU per task ${ratio('cpuMsPerTask')}×, tasks/s ` +
+          `${ratio('tasksPerS')}×, peak RSS ${ratio('peakRssMb')}×, GitHub requests per task ${ratio('githubRequestsPerTask')}×.`,
+        '',
+      ];
+    }),
   ];
   return lines.join('\n');
 }
@@ -250,33 +276,33 @@ async function main(): Promise<void> {
   const schema = `bench_overhead_${process.pid}`;
   try {
     for (const store of STORES) {
+      let label: string;
+      let storeEnv: Record<string, string>;
       if (store === 'postgres') {
         if (!env.DATABASE_URL) {
           progress('DATABASE_URL is not set: PostgreSQL is skipped');
           continue;
         }
-        progress('PostgreSQL');
-        rows.push(
-          await runDaemon('PostgreSQL', world, {
-            TASK_STORE: 'postgres',
-            DATABASE_URL: env.DATABASE_URL,
-            DATABASE_SCHEMA: schema,
-          }),
-        );
+        label = 'PostgreSQL';
+        storeEnv = { TASK_STORE: 'postgres', DATABASE_URL: env.DATABASE_URL, DATABASE_SCHEMA: schema };
       } else if (store === 'sqlite') {
-        progress('embedded SQLite');
-        rows.push(await runDaemon('embedded SQLite', world, { TASK_STORE: 'sqlite' }));
+        label = 'embedded SQLite';
+        storeEnv = { TASK_STORE: 'sqlite' };
       } else {
         throw new Error(`BENCH_STORES: unknown store "${store}" (postgres, sqlite)`);
       }
-      progress(JSON.stringify(rows.at(-1)));
+      const runs: Array<[string, string]> = [[label, MAIN]];
+      if (BASELINE) runs.push([`${label} (baseline)`, BASELINE]);
+      for (const [name, main] of runs) {
+        progress(name);
+        if (store === 'postgres') await dropSchema(schema);
+        rows.push(await runDaemon(name, world, storeEnv, main));
+        progress(JSON.stringify(rows.at(-1)));
+      }
     }
   } finally {
     await world.close();
-    if (env.DATABASE_URL && STORES.includes('postgres')) {
-      const admin = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
-    }
+    if (env.DATABASE_URL && STORES.includes('postgres')) await dropSchema(schema);
   }
   if (world.github.violations.length || world.codegen.violations.length) {
     throw new Error(`contract violations: ${[...world.github.violations, ...world.codegen.violations].join('; ')}`);
