@@ -16,6 +16,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
+import { concurrencyGroup, passThroughGroup } from './lean-groups.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();
@@ -165,15 +166,24 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
   const common = { timeout: 2 * 60_000, ...(redis ? { connection: redis.connection } : {}) };
   const group = (name: string, settings: Bottleneck.ConstructorOptions) =>
     new Bottleneck.Group({ id: `codegen-pr-github-${name}`, ...settings, ...common });
-  // With `pacing` the spacing is done there; these groups then only keep writes one at a time in this process.
-  const paced = (minTime: number) => (options.pacing ? 0 : minTime);
-  const groups = {
-    global: group('global', { maxConcurrent: 10 }),
-    auth: group('auth', { maxConcurrent: 1 }),
-    search: group('search', { maxConcurrent: 1, minTime: 2000 }),
-    write: group('write', { maxConcurrent: 1, minTime: paced(options.writeMinTimeMs) }),
-    notifications: group('notifications', { maxConcurrent: 1, minTime: paced(options.notificationMinTimeMs) }),
-  };
+  // With `pacing` the spacing of writes is done there, so each request meets one limiter decision: the write
+  // and notification groups (which only ever run a no-op before the request) pass through, and the global
+  // group's in-flight bound is a plain counter (lean-groups.ts). Without it, Bottleneck groups do it all.
+  const groups = options.pacing
+    ? {
+        global: concurrencyGroup(10),
+        auth: group('auth', { maxConcurrent: 1 }),
+        search: group('search', { maxConcurrent: 1, minTime: 2000 }),
+        write: passThroughGroup(),
+        notifications: passThroughGroup(),
+      }
+    : {
+        global: group('global', { maxConcurrent: 10 }),
+        auth: group('auth', { maxConcurrent: 1 }),
+        search: group('search', { maxConcurrent: 1, minTime: 2000 }),
+        write: group('write', { maxConcurrent: 1, minTime: options.writeMinTimeMs }),
+        notifications: group('notifications', { maxConcurrent: 1, minTime: options.notificationMinTimeMs }),
+      };
 
   const onLimit =
     (kind: string) =>
