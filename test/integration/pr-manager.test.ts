@@ -466,6 +466,28 @@ describe('GitHub App authentication', () => {
   });
 });
 
+describe('transport', () => {
+  it('sends GitHub requests over node:http (createHttpFetch), never through the global fetch', async () => {
+    const { fake, manager } = await setup();
+    const opened = fake.openPullRequestAsAgent({ ...repository, head: 'transport', title: 'x' });
+    const globalFetch = globalThis.fetch;
+    let used = 0;
+    globalThis.fetch = (() => {
+      used += 1;
+      return Promise.reject(new Error('the global fetch was used'));
+    }) as typeof fetch;
+    try {
+      const outcome = await manager.ensurePullRequest(input([{ id: 7, url: opened.html_url }]));
+      expect(outcome.kind).toBe('pull-request');
+      expect((await manager.getPullRequestStatus(repository, 1)).state).toBe('open');
+    } finally {
+      globalThis.fetch = globalFetch;
+    }
+    expect(used).toBe(0);
+    expect(fake.getPull('acme', 'widgets', 1)?.labels).toEqual(['codegen', 'automated']);
+  });
+});
+
 describe('the fake enforces the contract', () => {
   it("refuses and records a request that breaks GitHub's description", async () => {
     const { fake } = await setup();

@@ -17,6 +17,7 @@ import type { Logger } from '../../observability/logger.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
 import { concurrencyGroup, passThroughGroup } from './lean-groups.js';
+import { createHttpFetch } from './http-fetch.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();
@@ -131,6 +132,8 @@ export interface CreateOctokitOptions {
    */
   redis?: { connection: Bottleneck.IORedisConnection | Bottleneck.RedisConnection; id?: string };
   userAgent?: string;
+  /** The fetch requests go through. Default: createHttpFetch() (node:http with keep-alive). */
+  fetch?: typeof fetch;
 }
 
 /** Strip anything that looks like a credential from a message Octokit wants to log. */
@@ -211,6 +214,8 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: options.userAgent ?? 'codegen-pr',
     log: octokitLog(logger),
+    // node:http with keep-alive rather than the global fetch: a fraction of the CPU per request (http-fetch.ts).
+    request: { fetch: options.fetch ?? createHttpFetch() },
     requestTimeoutMs: options.timeoutMs,
     // 429 and 403 rate limits are left to the throttling plugin, which knows the rate-limit headers; retry
     // handles 5xx, network failures, per-attempt timeouts, 408 and 425.
