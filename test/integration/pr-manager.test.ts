@@ -488,6 +488,28 @@ describe('transport', () => {
   });
 });
 
+describe('answers', () => {
+  it('are parsed as plain JSON: a number past 2^53 is a number (as the schemas expect), not a BigInt', async () => {
+    const fake = await startGitHubFake();
+    fakes.push(fake);
+    const octokit = createOctokit({
+      baseUrl: fake.url,
+      token: fake.token,
+      writeMinTimeMs: 0,
+      notificationMinTimeMs: 0,
+      timeoutMs: 5000,
+      logger: createLogger({ level: 'silent' }),
+    });
+    fake.failNext({ method: 'GET', pathIncludes: '/pulls/7' }, 200, { id: 2 ** 60, number: 7, title: 'big' });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      ...repository,
+      pull_number: 7,
+    });
+    expect(data).toEqual({ id: 2 ** 60, number: 7, title: 'big' });
+    expect(typeof data.id).toBe('number');
+  });
+});
+
 describe('the fake enforces the contract', () => {
   it("refuses and records a request that breaks GitHub's description", async () => {
     const { fake } = await setup();

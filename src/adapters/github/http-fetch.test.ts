@@ -47,6 +47,8 @@ describe('createHttpFetch', () => {
     expect(response.headers.get('ETag')).toBe('W/"1"');
     expect(Object.fromEntries(response.headers)).toMatchObject({ link: '<a>; rel="next"' });
     expect(await response.json()).toEqual({ id: '12345678901234567890', ok: true });
+    // The answer, already parsed, for Octokit with parseSuccessResponseBody: false.
+    expect((response as unknown as { body: unknown }).body).toEqual({ id: '12345678901234567890', ok: true });
   });
 
   it('follows redirects, turning a 303 into a GET and leaving the credential behind on another origin', async () => {

@@ -10,6 +10,12 @@
  * carried to another origin), an abort rejects with the signal's reason, and a network failure rejects with a
  * TypeError whose cause is the system error (ECONNRESET, ECONNREFUSED, ...), which is how Octokit and our
  * classifier read it. A body it cannot send itself (a stream) goes through the global fetch instead.
+ *
+ * One deliberate difference: a Response's `body` is a stream, here it is the answer already read, parsed with
+ * JSON.parse when it is JSON, else the text. createOctokit turns Octokit's own parsing of successful answers
+ * off (parseSuccessResponseBody: false, so Octokit hands over `body` as the data), because Octokit parses with
+ * a pure-JS BigInt-aware parser that costs several times JSON.parse on a pull request's JSON; GitHub's ids and
+ * numbers fit a double. Errors and 304s are still read by Octokit through text().
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -25,7 +31,8 @@ export interface LeanResponse {
   ok: boolean;
   redirected: boolean;
   headers: Headers;
-  body: null;
+  /** The answer, read: parsed JSON for a JSON content type, else text (see the module comment). */
+  readonly body: unknown;
   text(): Promise<string>;
   json(): Promise<unknown>;
   arrayBuffer(): Promise<ArrayBuffer>;
@@ -88,7 +95,9 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     const plainInput = typeof input === 'string' || input instanceof URL;
     if (!plainBody || !plainInput) {
       // Streams, forms, Request objects: not what Octokit sends for GitHub's JSON API; fetch knows them.
-      return (await fetch(input, init)) as unknown as LeanResponse;
+      const response = await fetch(input, init);
+      const data = Buffer.from(await response.arrayBuffer());
+      return leanResponse(response, data, response.url, response.redirected);
     }
     let url = new URL(String(input));
     let method = (init.method ?? 'GET').toUpperCase();
@@ -115,26 +124,44 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
         url = next;
         continue;
       }
-      return leanResponse(res, data, url.href, redirects > 0);
+      const responseHeaders = new Headers();
+      const raw = res.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) responseHeaders.append(raw[i] as string, raw[i + 1] as string);
+      const head = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: responseHeaders };
+      return leanResponse(head, data, url.href, redirects > 0);
     }
   };
   return leanFetch as unknown as typeof fetch;
 }
 
-function leanResponse(res: http.IncomingMessage, data: Buffer, url: string, redirected: boolean): LeanResponse {
-  const headers = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  const status = res.statusCode ?? 0;
+function leanResponse(
+  head: { status: number; statusText: string; headers: Headers },
+  data: Buffer,
+  url: string,
+  redirected: boolean,
+): LeanResponse {
+  const { status, statusText, headers } = head;
   const text = () => data.toString('utf8');
+  const isJson = /^application\/(?:[\w.+-]*\+)?json\b/i.test(headers.get('content-type') ?? '');
+  let parsed: { value: unknown } | undefined;
   return {
     status,
-    statusText: res.statusMessage ?? '',
+    statusText,
     url,
     ok: status >= 200 && status < 300,
     redirected,
     headers,
-    body: null,
+    get body() {
+      if (!parsed) {
+        const body = text();
+        try {
+          parsed = { value: isJson && body.length > 0 ? (JSON.parse(body) as unknown) : body };
+        } catch {
+          parsed = { value: body };
+        }
+      }
+      return parsed.value;
+    },
     text: async () => text(),
     json: async () => JSON.parse(text()) as unknown,
     arrayBuffer: async () => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
