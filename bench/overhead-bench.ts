@@ -333,7 +333,8 @@ async function main(): Promise<void> {
   const load = { start: startLoad, end: loadNow() };
   const base = env.BENCH_OUT ?? `bench/results/overhead-${date}`;
   mkdirSync(path.dirname(base), { recursive: true });
-  writeFileSync(`${base}.json`, `${JSON.stringify({ scenario: 'S1', machine, load, rows }, null, 2)}\n`);
+  const json = JSON.stringify({ scenario: 'S1', machine, load, rows });
+  writeFileSync(`${base}.json`, await format(json, { ...(await resolveConfig(`${base}.json`)), parser: 'json' }));
   const file = `${base}.md`;
   // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
   const report = await format(renderMarkdown({ machine, load, rows, date }), {
