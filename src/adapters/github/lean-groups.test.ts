@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { concurrencyGroup, passThroughGroup } from './lean-groups.js';
+import { concurrencyGroup, passThroughGroup, retryScheduler } from './lean-groups.js';
 
 /** A job that stays running until released, recording when it started. */
 function gate() {
@@ -48,5 +48,33 @@ describe('lean throttling groups', () => {
     expect(g.started).toEqual(['a', 'b', 'c']);
     ['a', 'b', 'c'].forEach(g.release);
     await expect(Promise.all(results)).resolves.toEqual(['a', 'b', 'c']);
+  });
+
+  it('retryScheduler runs again after the wait a failed listener gives, and rejects when none gives one', async () => {
+    const scheduler = retryScheduler() as unknown as {
+      on(event: string, fn: (error: unknown, info: { args: unknown[]; retryCount: number }) => unknown): void;
+      schedule(fn: (...args: unknown[]) => Promise<unknown>, ...args: unknown[]): Promise<unknown>;
+    };
+    const seen: Array<[string, number, unknown[]]> = [];
+    scheduler.on('failed', (error, info) => {
+      seen.push([(error as Error).message, info.retryCount, info.args]);
+      // Retry a "rate limit" twice, at once; never anything else.
+      return (error as Error).message === 'limited' && info.retryCount < 2 ? 0 : undefined;
+    });
+    let calls = 0;
+    const flaky = async (a: unknown) => {
+      calls += 1;
+      if (calls < 3) throw new Error('limited');
+      return `ok ${String(a)}`;
+    };
+    await expect(scheduler.schedule(flaky, 'x')).resolves.toBe('ok x');
+    expect(seen).toEqual([
+      ['limited', 0, ['x']],
+      ['limited', 1, ['x']],
+    ]);
+    seen.length = 0;
+    await expect(scheduler.schedule(async () => Promise.reject(new Error('limited')))).rejects.toThrow('limited');
+    expect(seen.map(([, n]) => n)).toEqual([0, 1, 2]);
+    await expect(scheduler.schedule(async () => Promise.reject(new Error('other')))).rejects.toThrow('other');
   });
 });

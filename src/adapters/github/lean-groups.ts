@@ -9,6 +9,10 @@
  * - the global group keeps its one real duty, at most `max` requests in flight in this process, as a plain
  *   counter with a FIFO of waiters.
  * The search and auth groups stay Bottleneck groups: they are rare, and their spacing is not paced elsewhere.
+ *
+ * Every request also passes through the plugin's `retryLimiter`, a Bottleneck used only for its retry hook (a
+ * 'failed' listener that answers how long to wait before retrying a rate-limited request); retryScheduler does
+ * that with a loop.
  */
 import type Bottleneck from 'bottleneck';
 
@@ -49,4 +53,34 @@ export function concurrencyGroup(max: number): Bottleneck.Group {
       }
     },
   });
+}
+
+type FailedListener = (error: unknown, info: { args: unknown[]; retryCount: number }) => unknown;
+
+/**
+ * What plugin-throttling asks of its `retryLimiter`: `schedule(fn, ...args)` runs fn, and when it fails asks
+ * the 'failed' listeners; a number from one of them (the first that is not null, as Bottleneck takes it) is the
+ * wait in ms before running fn again with retryCount one higher, anything else rejects with the error.
+ */
+export function retryScheduler(): Bottleneck {
+  const listeners: FailedListener[] = [];
+  const scheduler = {
+    on(event: string, listener: FailedListener) {
+      if (event === 'failed') listeners.push(listener);
+      return scheduler;
+    },
+    async schedule(fn: Job, ...args: unknown[]): Promise<unknown> {
+      for (let retryCount = 0; ; retryCount++) {
+        try {
+          return await fn(...args);
+        } catch (error) {
+          const answers = await Promise.all(listeners.map(async (l) => l(error, { args, retryCount })));
+          const wait = answers.find((a) => a !== null && a !== undefined);
+          if (wait === undefined) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.trunc(Number(wait)) || 0)));
+        }
+      }
+    },
+  };
+  return scheduler as unknown as Bottleneck;
 }

@@ -16,7 +16,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
-import { concurrencyGroup, passThroughGroup } from './lean-groups.js';
+import { concurrencyGroup, passThroughGroup, retryScheduler } from './lean-groups.js';
 import { createHttpFetch } from './http-fetch.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
@@ -272,6 +272,9 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
       ...(redis ? { connection: redis.connection, Bottleneck, id: redis.id ?? 'codegen-pr' } : {}),
       retryAfterBaseValue: baseMs,
       ...groups,
+      // The plugin's per-request Bottleneck for rate-limit retries, as a loop (lean-groups.ts). Its typings
+      // leave the option out, though the plugin takes it.
+      ...({ retryLimiter: retryScheduler() } as object),
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
     },
