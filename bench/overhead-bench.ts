@@ -15,7 +15,7 @@
  * Run: npm run build && npm run bench:overhead   (env: DATABASE_URL, BENCH_TASKS=2000, BENCH_CONCURRENCY=50,
  * BENCH_STORES=postgres,sqlite, BENCH_CPU_PROF=dir to write the daemon's --cpu-prof profiles there,
  * BENCH_BASELINE=path of another build's dist/src/main.js to run every case with as well, for before/after
- * ratios from one run, BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
+ * ratios from one run (BENCH_BASELINE_NAME names it in the report), BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
  * the results files)
  */
 import { spawn } from 'node:child_process';
@@ -256,7 +256,10 @@ function renderMarkdown(report: {
     `${TASKS} instant tasks through the built daemon against the loopback fakes (in the benchmark's process), ` +
       `budgets lifted, CONCURRENCY ${CONCURRENCY}. CPU and memory are the daemon's own, from /proc. ` +
       `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memGb} GB, Node ${report.machine.node}; ` +
-      `load average at start ${report.load.start.join(' ')}, at end ${report.load.end.join(' ')}.`,
+      `load average at start ${report.load.start.join(' ')}, at end ${report.load.end.join(' ')}.` +
+      (BASELINE
+        ? ` Baseline rows: ${env.BENCH_BASELINE_NAME ?? BASELINE}, run in the same process one after the other.`
+        : ''),
     '',
     `| store | ${names.join(' | ')} |`,
     `| --- | ${names.map(() => '---').join(' | ')} |`,
