@@ -3,8 +3,9 @@
  * Tokens and authorization headers are redacted wherever they appear in a logged object.
  *
  * Two formats: JSON lines (for log shippers, the default when stdout is not a terminal) and human-readable lines
- * (pino-pretty, the default on a terminal). Both are written by the daemon's own process, synchronously, from
- * the same redacted record: the pretty form is rendered from the JSON line pino has already censored.
+ * (pino-pretty, the default on a terminal). Both are written by the daemon's own process, in batches after each
+ * turn of the event loop (standardOutput), from the same redacted record: the pretty form is rendered from the
+ * JSON line pino has already censored.
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger, type LoggerOptions } from 'pino';
@@ -67,13 +68,16 @@ export function resolveLogFormat(setting: LogFormatSetting, isTTY: boolean): 'pr
 }
 
 /**
- * Stdout as a log destination that can never keep the process from exiting.
+ * Stdout as a log destination that can never keep the process from exiting, and that writes off the hot path.
  *
  * pino's default destination writes asynchronously and flushes what is left synchronously when the process
  * exits; that flush retries every failed write after a 100 ms sleep, EPIPE included, so a daemon whose stdout
  * is a closed pipe (`codegen-pr run | head -2`) hangs for ever inside process.exit and ignores every later
- * SIGTERM. Synchronous writes leave nothing to flush at exit, and the first failed write (EPIPE, or EBADF for
- * a closed descriptor) turns logging off instead of throwing or retrying: there is nobody left to read it.
+ * SIGTERM. Here lines are gathered and written together once the current turn of the event loop is over
+ * (batchLines), each batch by one synchronous write: a burst of lines from many tasks costs one system call
+ * instead of one each, and nothing is left pending at exit but what the exit handler writes at once. The first
+ * failed write (EPIPE, or EBADF for a closed descriptor) turns logging off instead of throwing or retrying:
+ * there is nobody left to read it.
  */
 export function standardOutput(fd = 1): pino.DestinationStream {
   const stream = pino.destination({ dest: fd, sync: true });
@@ -81,7 +85,42 @@ export function standardOutput(fd = 1): pino.DestinationStream {
   stream.on('error', () => {
     Object.assign(stream, { write: () => true });
   });
-  return stream;
+  return batchLines(stream);
+}
+
+/**
+ * What batchLines destinations still hold is written when the process exits. One 'exit' listener for all of
+ * them (a listener each would trip Node's max-listeners warning in a process that builds many loggers).
+ */
+const flushAtExit = new Set<() => void>();
+
+/**
+ * A destination that hands `destination` the lines written during one turn of the event loop as one chunk,
+ * after that turn (setImmediate), and everything still held when the process exits (its 'exit' handlers run
+ * synchronously, so `destination` must write synchronously). `flush()` writes what is held at once.
+ */
+export function batchLines(destination: pino.DestinationStream): pino.DestinationStream & { flush(): void } {
+  let held: string[] = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (held.length === 0) return;
+    const chunk = held.length === 1 ? (held[0] as string) : held.join('');
+    held = [];
+    destination.write(chunk);
+  };
+  flushAtExit.add(flush);
+  if (flushAtExit.size === 1) process.once('exit', () => flushAtExit.forEach((f) => f()));
+  return {
+    write(line: string) {
+      held.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
 }
 
 /** The daemon's logger: JSON lines or pretty lines, secrets redacted, to `destination` or stdout. */

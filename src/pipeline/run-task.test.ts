@@ -81,7 +81,7 @@ const done = agentRun({
 });
 
 describe('runTask', () => {
-  it('creates the run, records it before waiting, ensures the PR, records it and completes', async () => {
+  it('creates the run, records it before waiting, ensures the PR and completes with it in one write', async () => {
     const task = makeTask();
     const store = new RecordingStore(task);
     const agent = new ScriptedAgent([agentRun(), agentRun({ status: 'RUNNING' }), done]);
@@ -93,7 +93,8 @@ describe('runTask', () => {
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
 
     expect(outcome.kind).toBe('completed');
-    expect(store.methods()).toEqual(['recordRunIntent', 'recordAgentRun', 'recordPullRequest', 'completeTask']);
+    expect(store.methods()).toEqual(['recordRunIntent', 'recordAgentRun', 'completeTask']);
+    expect(store.calls.at(-1)?.args[0]).toMatchObject({ pr: { url: 'https://github.com/acme/widgets/pull/5' } });
     // The run id was checkpointed before the first poll.
     const agentCalls = agent.methods();
     expect(agentCalls.slice(0, 2)).toEqual(['resolveRepoId', 'createAgentRun']);
@@ -119,7 +120,7 @@ describe('runTask', () => {
     const outcome = await runTask(claimOf(task), deps, new AbortController().signal);
     expect(outcome.kind).toBe('completed');
     expect(agent.methods()).not.toContain('createAgentRun');
-    expect(store.methods()).toEqual(['recordPullRequest', 'completeTask']);
+    expect(store.methods()).toEqual(['completeTask']);
   });
 
   it('records its intent before creating a run, and the nonce travels in the run metadata', async () => {

@@ -53,6 +53,27 @@ describe('createLimiter', () => {
     }
   });
 
+  it('runs a kind whose budget limits nothing at once, without queueing it; limited kinds still queue', async () => {
+    const { limiter } = limiterWith({
+      standard: { max: Infinity, perMs: 60_000 },
+      spaced: { max: Infinity, perMs: 60_000, minTimeMs: 5 },
+    });
+    const started: string[] = [];
+    const free = limiter.schedule('standard', async () => started.push('free'));
+    const spaced = limiter.schedule('spaced', async () => started.push('spaced'));
+    // No bottleneck job for the free kind: it started before schedule() returned.
+    expect(started).toEqual(['free']);
+    await Promise.all([free, spaced]);
+    expect(started).toEqual(['free', 'spaced']);
+    const aborted = AbortSignal.abort();
+    await expect(limiter.schedule('standard', async () => 'never', aborted)).rejects.toMatchObject({
+      code: 'cancelled',
+    });
+    await expect(limiter.schedule('standard', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await limiter.close();
+    await expect(limiter.schedule('standard', async () => 'late')).rejects.toMatchObject({ code: 'limiter-closed' });
+  });
+
   it('sends kinds without a budget to "standard", and budgets are independent', async () => {
     const { limiter } = limiterWith({ standard: { max: 1, perMs: 60_000 }, create: { max: 5, perMs: 60_000 } });
     await expect(limiter.schedule('get-run', async () => 'first')).resolves.toBe('first');

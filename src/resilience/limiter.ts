@@ -111,6 +111,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
   let mode: LimiterMode = link ? 'shared' : 'local';
   options.metrics?.rateLimiterShared.set({ dependency: options.id }, mode === 'shared' ? 1 : 0);
 
+  // Kinds whose budget limits nothing (no reservoir, spacing or concurrency: GitHub's write pacing at 0 ms, say)
+  // need no decision at all: they skip bottleneck, whose job machinery costs CPU on every request.
+  const unlimited = new Set(entries.filter(([, b]) => limitsNothing(b)).map(([kind]) => kind));
+
   const jobOptions = (kind: string): Bottleneck.JobOptions =>
     options.budgets[kind]?.maxConcurrent ? { expiration: options.jobExpirationMs ?? 120_000 } : {};
 
@@ -194,6 +198,13 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const laneKind = local.has(kind) ? kind : 'standard';
       if (closed) return Promise.reject(limiterFailure(undefined, true));
       if (signal?.aborted) return Promise.reject(cancelledError(signal.reason));
+      if (unlimited.has(laneKind)) {
+        try {
+          return fn();
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
       return new Promise<T>((resolve, reject) => {
         const leave = (): boolean => {
           const index = waiter.lane.waiters.indexOf(waiter);
@@ -243,6 +254,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
       await link?.close();
     },
   };
+}
+
+/** Whether `budget` lets every request through at once (a kind that needs no limiter decision). */
+function limitsNothing(budget: Budget): boolean {
+  return !Number.isFinite(budget.max) && !(budget.minTimeMs && budget.minTimeMs > 0) && !budget.maxConcurrent;
 }
 
 /** Stop a lane's heartbeat (and, for a shared lane, its subscriptions); never throws. */

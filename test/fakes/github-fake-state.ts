@@ -106,6 +106,22 @@ export function createGitHubState(config: {
     json.pullJson(pull, repoOf(pull.owner, pull.repo) as FakeRepo, simple);
 
   const touch = (pull: FakePull) => (pull.updatedAt = now());
+  /** A PR as the issues API shows it. */
+  const issueJson = (pull: FakePull) => {
+    const json = pullJson(pull);
+    return {
+      ...example<Json>('issue'),
+      number: pull.number,
+      title: pull.title,
+      body: pull.body,
+      state: pull.state,
+      user: json.user,
+      labels: json.labels,
+      assignee: json.assignee,
+      assignees: json.assignees,
+      html_url: json.html_url,
+    };
+  };
   const addPull = (
     repo: FakeRepo,
     args: { head: string; base: string; title: string; body: string | null; draft: boolean; author: string },
@@ -240,23 +256,25 @@ export function createGitHubState(config: {
       // GitHub drops users without push access without saying so.
       pull.assignees = [...new Set([...pull.assignees, ...wanted.filter(canPush)])];
       touch(pull);
-      const json = pullJson(pull);
-      const issue = example<Json>('issue');
-      return {
-        status: 201,
-        body: {
-          ...issue,
-          number: pull.number,
-          title: pull.title,
-          body: pull.body,
-          state: pull.state,
-          user: json.user,
-          labels: json.labels,
-          assignee: json.assignee,
-          assignees: json.assignees,
-          html_url: json.html_url,
-        },
-      };
+      return { status: 201, body: issueJson(pull) };
+    },
+    // PATCH issues/{n} on a PR: labels and assignees are replaced, not added to. An assignee without push
+    // access fails the whole write with 422 (where addAssignees drops them silently), as GitHub does.
+    'issues/update': ({ params, body }) => {
+      const pull = pullOf(params);
+      if (!pull) return notFound();
+      const b = (body ?? {}) as { labels?: Array<string | { name: string }>; assignees?: string[]; body?: string };
+      if (b.assignees && !b.assignees.every(canPush)) {
+        const bad = b.assignees.filter((a) => !canPush(a));
+        return unprocessable('Validation Failed', [
+          { value: bad[0], resource: 'Issue', field: 'assignees', code: 'invalid' },
+        ]);
+      }
+      if (b.labels) pull.labels = [...new Set(b.labels.map((l) => (typeof l === 'string' ? l : l.name)))];
+      if (b.assignees) pull.assignees = [...new Set(b.assignees)];
+      if (b.body !== undefined) pull.body = b.body;
+      touch(pull);
+      return { status: 200, body: issueJson(pull) };
     },
     'git/get-ref': ({ params }) => {
       const repo = repoOf(params.owner ?? '', params.repo ?? '');

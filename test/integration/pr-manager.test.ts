@@ -138,6 +138,78 @@ describe('ensurePullRequest: a PR the agent opened', () => {
     expect(reviewRequests.map((r) => r.body)).toEqual([{ reviewers: ['bob'], team_reviewers: ['core'] }]);
   });
 
+  it('completes it in three requests: one read, one write for labels, assignees and body, one for reviewers', async () => {
+    const { fake, manager } = await setup();
+    fake.createBranch('acme', 'widgets', 'codegen-bot/few');
+    const opened = fake.openPullRequestAsAgent({ ...repository, head: 'codegen-bot/few', title: 'x', body: 'Agent.' });
+    fake.openPullRequestAsAgent({ ...repository, head: 'other', title: 'y' });
+    const everyone = { ...policy, assignees: ['alice', 'carol'] };
+    await manager.ensurePullRequest(input([{ id: 7, url: opened.html_url }], { policy: everyone }));
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/acme/widgets/pulls/1',
+      'PATCH /repos/acme/widgets/issues/1',
+      'POST /repos/acme/widgets/pulls/1/requested_reviewers',
+    ]);
+    expect(fake.getPull('acme', 'widgets', 1)).toMatchObject({
+      labels: ['codegen', 'automated'],
+      assignees: ['alice', 'carol'],
+      requestedReviewers: ['bob'],
+      requestedTeams: ['core'],
+    });
+    expect(fake.getPull('acme', 'widgets', 1)?.body?.startsWith('Agent.\n\n<!-- codegen-pr:task:task-1 -->')).toBe(
+      true,
+    );
+    // The other PR is untouched, and a second pass only reads the PR.
+    expect(fake.getPull('acme', 'widgets', 2)).toMatchObject({ labels: [], assignees: [] });
+    const before = fake.requests.length;
+    await manager.ensurePullRequest(input([{ id: 7, url: opened.html_url }], { policy: everyone }));
+    expect(fake.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('keeps labels and assignees someone else set, since the combined write replaces the lists', async () => {
+    const { fake, manager } = await setup();
+    const opened = fake.openPullRequestAsAgent({ ...repository, head: 'kept', title: 'x' });
+    const where = { ...repository, issue_number: 1 };
+    const headers = { authorization: `token ${fake.token}`, 'content-type': 'application/json' };
+    for (const [path, body] of [
+      ['labels', { labels: ['needs-design'] }],
+      ['assignees', { assignees: ['bob'] }],
+    ] as const) {
+      await fetch(`${fake.url}/repos/${where.owner}/${where.repo}/issues/1/${path}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      }).then((r) => r.arrayBuffer());
+    }
+    await manager.ensurePullRequest(
+      input([{ id: 7, url: opened.html_url }], { policy: { ...policy, assignees: ['alice'] } }),
+    );
+    expect(fake.getPull('acme', 'widgets', 1)).toMatchObject({
+      labels: ['needs-design', 'codegen', 'automated'],
+      assignees: ['bob', 'alice'],
+    });
+    expect(fake.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      '/repos/acme/widgets/issues/1',
+    ]);
+  });
+
+  it('falls back to one write per part when the issues API refuses the combined write (403)', async () => {
+    const { fake, manager } = await setup();
+    const opened = fake.openPullRequestAsAgent({ ...repository, head: 'scoped', title: 'x' });
+    fake.failNext({ method: 'PATCH', pathIncludes: '/issues/1' }, 403, {
+      message: 'Resource not accessible by integration',
+    });
+    const outcome = await manager.ensurePullRequest(
+      input([{ id: 7, url: opened.html_url }], { policy: { ...policy, assignees: ['alice'] } }),
+    );
+    expect(outcome.kind).toBe('pull-request');
+    expect(fake.getPull('acme', 'widgets', 1)).toMatchObject({
+      labels: ['codegen', 'automated'],
+      assignees: ['alice'],
+    });
+    expect(countSections(fake.getPull('acme', 'widgets', 1)?.body)).toBe(1);
+  });
+
   it('uses the checkpointed PR and tolerates GitHub refusing a review from the author', async () => {
     const { fake, manager } = await setup({ login: 'bob' });
     fake.createBranch('acme', 'widgets', 'feature');
@@ -211,6 +283,18 @@ describe('ensurePullRequest: a branch without a PR', () => {
     await manager.ensurePullRequest(input([]));
     expect(fake.requests.filter((r) => r.path.endsWith('/assignees')).map((r) => r.status)).toEqual([404, 404, 201]);
     expect(fake.getPull('acme', 'widgets', 1)?.assignees).toEqual(['alice']);
+  });
+
+  it('retries the combined update on 404 right after opening the PR', async () => {
+    const { fake, manager } = await setup();
+    fake.createBranch('acme', 'widgets', 'codegen/task-1');
+    fake.failNext({ method: 'PATCH', pathIncludes: '/issues/1' }, 404, undefined, undefined, 2);
+    await manager.ensurePullRequest(input([], { policy: { ...policy, assignees: ['alice'] } }));
+    expect(fake.requests.filter((r) => r.path.endsWith('/issues/1')).map((r) => r.status)).toEqual([404, 404, 200]);
+    expect(fake.getPull('acme', 'widgets', 1)).toMatchObject({
+      labels: ['codegen', 'automated'],
+      assignees: ['alice'],
+    });
   });
 
   it('reports no changes when there is no PR and no branch', async () => {
@@ -379,6 +463,50 @@ describe('GitHub App authentication', () => {
     expect(fake.installationTokens).toHaveLength(1);
     expect(rest.length).toBeGreaterThan(3);
     expect(rest.every((r) => r.auth === 'installation')).toBe(true);
+  });
+});
+
+describe('transport', () => {
+  it('sends GitHub requests over node:http (createHttpFetch), never through the global fetch', async () => {
+    const { fake, manager } = await setup();
+    const opened = fake.openPullRequestAsAgent({ ...repository, head: 'transport', title: 'x' });
+    const globalFetch = globalThis.fetch;
+    let used = 0;
+    globalThis.fetch = (() => {
+      used += 1;
+      return Promise.reject(new Error('the global fetch was used'));
+    }) as typeof fetch;
+    try {
+      const outcome = await manager.ensurePullRequest(input([{ id: 7, url: opened.html_url }]));
+      expect(outcome.kind).toBe('pull-request');
+      expect((await manager.getPullRequestStatus(repository, 1)).state).toBe('open');
+    } finally {
+      globalThis.fetch = globalFetch;
+    }
+    expect(used).toBe(0);
+    expect(fake.getPull('acme', 'widgets', 1)?.labels).toEqual(['codegen', 'automated']);
+  });
+});
+
+describe('answers', () => {
+  it('are parsed as plain JSON: a number past 2^53 is a number (as the schemas expect), not a BigInt', async () => {
+    const fake = await startGitHubFake();
+    fakes.push(fake);
+    const octokit = createOctokit({
+      baseUrl: fake.url,
+      token: fake.token,
+      writeMinTimeMs: 0,
+      notificationMinTimeMs: 0,
+      timeoutMs: 5000,
+      logger: createLogger({ level: 'silent' }),
+    });
+    fake.failNext({ method: 'GET', pathIncludes: '/pulls/7' }, 200, { id: 2 ** 60, number: 7, title: 'big' });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      ...repository,
+      pull_number: 7,
+    });
+    expect(data).toEqual({ id: 2 ** 60, number: 7, title: 'big' });
+    expect(typeof data.id).toBe('number');
   });
 });
 

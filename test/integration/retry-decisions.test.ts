@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createCodegenApi } from '../../src/adapters/codegen/index.js';
 import { createOctokit } from '../../src/adapters/github/index.js';
+import { createHttpFetch } from '../../src/adapters/github/http-fetch.js';
 import { createHttpTaskStore } from '../../src/adapters/task-api/client.js';
 import { DaemonError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -82,6 +83,39 @@ describe('GitHub (Octokit: plugin-retry and plugin-throttling)', () => {
     await expect(octokit.rest.pulls.get(PULL)).resolves.toMatchObject({ status: 200 });
     expect(received()).toBe(3);
   });
+
+  it('stops waiting to retry as soon as the caller aborts', async () => {
+    github = await startGitHubFake();
+    closers.push(() => github.close());
+    github.createBranch('acme', 'widgets', 'feature');
+    github.openPullRequestAsAgent({ owner: 'acme', repo: 'widgets', head: 'feature', title: 'A PR' });
+    let answered: () => void = () => undefined;
+    const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
+    const transport = createHttpFetch();
+    const octokit = createOctokit({
+      baseUrl: github.url,
+      token: github.token,
+      writeMinTimeMs: 0,
+      notificationMinTimeMs: 0,
+      timeoutMs: 5_000,
+      logger,
+      retries: 2,
+      // The first retry would wait 10 minutes: far past this test's timeout.
+      retryBaseMs: 600_000,
+      fetch: (async (...args: Parameters<typeof fetch>) => {
+        const response = await transport(...args);
+        answered();
+        return response;
+      }) as typeof fetch,
+    });
+    github.failNext({ method: 'GET', pathIncludes: '/pulls/1' }, 503, { message: 'again' }, undefined, 5);
+    const controller = new AbortController();
+    const call = octokit.rest.pulls.get({ ...PULL, request: { signal: controller.signal } });
+    await firstAnswer;
+    controller.abort(new Error('shutting down'));
+    await expect(call).rejects.toBeDefined();
+    expect(github.requests.filter((r) => r.path === '/repos/acme/widgets/pulls/1')).toHaveLength(1);
+  }, 30_000);
 
   it('retries a persistent 502 exactly `retries` times: throttling does not retry it again', async () => {
     const { octokit, received } = await setup();

@@ -1,13 +1,13 @@
 /**
- * The one Octokit the daemon talks to GitHub through: @octokit/rest with the retry and throttling plugins (the
- * same pair the all-in-one `octokit` package uses), a per-attempt timeout, token or GitHub App auth, and a
- * logger adapter that never prints credentials. This is GitHub's resilience chokepoint: throttling spaces
+ * The one Octokit the daemon talks to GitHub through: @octokit/rest with the throttling plugin and retries as
+ * @octokit/plugin-retry decides them (the pair the all-in-one `octokit` package uses; the retries are a loop of
+ * our own, leanRetry), a per-attempt timeout, token or GitHub App auth, requests over node:http
+ * (http-fetch.ts), and a logger adapter that never prints credentials. This is GitHub's resilience chokepoint: throttling spaces
  * writes and notifying requests as GitHub asks, retry covers 5xx, 408 and 425, and rate limits are retried a
  * bounded number of times when the wait is short, else surfaced (the classifier turns them into retryable
  * errors). No other 4xx is ever sent twice.
  */
 import { Octokit } from '@octokit/rest';
-import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { createAppAuth } from '@octokit/auth-app';
 import type { Octokit as CoreOctokit } from '@octokit/core';
@@ -16,6 +16,8 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../../observability/logger.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
+import { concurrencyGroup, passThroughGroup, retryScheduler } from './lean-groups.js';
+import { createHttpFetch } from './http-fetch.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();
@@ -44,7 +46,7 @@ function callerSignal(endpoint: { request?: unknown }): AbortSignal | undefined 
 
 /**
  * Space every attempt of a write (and of a write that notifies people) through the `pacing` limiter, shared
- * by every replica through Redis. It sits inside plugin-retry, so a retried write waits its turn like any
+ * by every replica through Redis. It sits inside the retry plugin (leanRetry), so a retried write waits its turn like any
  * other, and a caller that aborts while waiting leaves at once.
  */
 function sharedPacing(octokit: CoreOctokit, options: OctokitOptions): void {
@@ -64,22 +66,63 @@ function sharedPacing(octokit: CoreOctokit, options: OctokitOptions): void {
   });
 }
 
-// Order matters: the plugin registered last wraps outermost. plugin-retry goes outside plugin-throttling, so
+/**
+ * Retries of 5xx, 408, 425 and network failures, as @octokit/plugin-retry decides them (a RequestError whose
+ * status is not in `retry.doNotRetry`, at most `retry.retries` times, waiting (n+1)^2 x `retry.retryAfterBaseValue`
+ * before retry n), without the Bottleneck that plugin builds for every request: one loop per request. A caller
+ * that aborts during a wait is not kept waiting: the next attempt starts at once and fails as aborted.
+ */
+function leanRetry(octokit: CoreOctokit, options: OctokitOptions): void {
+  const settings = (options.retry ?? {}) as { retries?: number; retryAfterBaseValue?: number; doNotRetry?: number[] };
+  const retries = settings.retries ?? 3;
+  const baseMs = settings.retryAfterBaseValue ?? 1000;
+  const doNotRetry = new Set(settings.doNotRetry ?? DO_NOT_RETRY);
+  octokit.hook.wrap('request', async (request, endpoint) => {
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        return await request(endpoint);
+      } catch (error) {
+        const status = (error as { status?: unknown }).status;
+        const isRequestError = (error as { request?: unknown }).request !== undefined;
+        if (!isRequestError || typeof status !== 'number' || status < 400 || doNotRetry.has(status)) throw error;
+        if (retryCount >= retries) throw error;
+        (endpoint.request as { retryCount?: number }).retryCount = retryCount + 1;
+        await pause((retryCount + 1) ** 2 * baseMs, callerSignal(endpoint));
+      }
+    }
+  });
+}
+
+/** Wait `ms`, or less if `signal` aborts (the caller then fails on the next attempt). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+// Order matters: the plugin registered last wraps outermost. The retry plugin (leanRetry) goes outside plugin-throttling, so
 // each retry attempt queues for a write slot of its own and the waits between attempts are spent outside it:
 // with throttling outermost, one write retrying a 5xx held the one-at-a-time write slot through all its waits
 // (14 s at the defaults) and every other task's GitHub writes queued behind it.
-const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, throttling, retry);
+const GitHubOctokitClass = Octokit.plugin(requestTimeout, sharedPacing, throttling, leanRetry);
 
 /**
  * 4xx statuses that asking again can turn into a success, and who does the asking: 408 (Request Timeout) and
- * 425 (Too Early) by plugin-retry; 429 and GitHub's 403 rate limits by plugin-throttling, which reads the
+ * 425 (Too Early) by leanRetry; 429 and GitHub's 403 rate limits by plugin-throttling, which reads the
  * rate-limit headers. Every other 4xx (404, 406, 409, 415, 422, ...) is an answer about the request itself
  * and is returned to the caller at once.
  */
 const RETRIED_4XX: ReadonlySet<number> = new Set([408, 425]);
 
 /**
- * plugin-retry retries every status >= 400 that is not listed in doNotRetry, so the list has to name every
+ * leanRetry (as plugin-retry) retries every status >= 400 that is not listed in doNotRetry, so the list has to name every
  * 4xx except RETRIED_4XX (its default names 7 of them: 406, 409, 415 ... were each sent 4 times). 429 is
  * listed so throttling alone decides on it: one retry decision per request, not two layers multiplied.
  */
@@ -110,9 +153,9 @@ export interface CreateOctokitOptions {
   /** Timeout of one attempt. */
   timeoutMs: number;
   logger: Logger;
-  /** Retries of 5xx and network failures (plugin-retry). Default 3. */
+  /** Retries of 5xx and network failures (leanRetry). Default 3. */
   retries?: number;
-  /** Base of the retry waits: plugin-retry waits (n+1)^2 x this; rate-limit waits are seconds x this. Default 1000. */
+  /** Base of the retry waits: leanRetry waits (n+1)^2 x this; rate-limit waits are seconds x this. Default 1000. */
   retryBaseMs?: number;
   /** How many times a rate-limited request is retried before the error surfaces. Default 2. */
   rateLimitRetries?: number;
@@ -130,6 +173,8 @@ export interface CreateOctokitOptions {
    */
   redis?: { connection: Bottleneck.IORedisConnection | Bottleneck.RedisConnection; id?: string };
   userAgent?: string;
+  /** The fetch requests go through. Default: createHttpFetch() (node:http with keep-alive). */
+  fetch?: typeof fetch;
 }
 
 /** Strip anything that looks like a credential from a message Octokit wants to log. */
@@ -165,15 +210,24 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
   const common = { timeout: 2 * 60_000, ...(redis ? { connection: redis.connection } : {}) };
   const group = (name: string, settings: Bottleneck.ConstructorOptions) =>
     new Bottleneck.Group({ id: `codegen-pr-github-${name}`, ...settings, ...common });
-  // With `pacing` the spacing is done there; these groups then only keep writes one at a time in this process.
-  const paced = (minTime: number) => (options.pacing ? 0 : minTime);
-  const groups = {
-    global: group('global', { maxConcurrent: 10 }),
-    auth: group('auth', { maxConcurrent: 1 }),
-    search: group('search', { maxConcurrent: 1, minTime: 2000 }),
-    write: group('write', { maxConcurrent: 1, minTime: paced(options.writeMinTimeMs) }),
-    notifications: group('notifications', { maxConcurrent: 1, minTime: paced(options.notificationMinTimeMs) }),
-  };
+  // With `pacing` the spacing of writes is done there, so each request meets one limiter decision: the write
+  // and notification groups (which only ever run a no-op before the request) pass through, and the global
+  // group's in-flight bound is a plain counter (lean-groups.ts). Without it, Bottleneck groups do it all.
+  const groups = options.pacing
+    ? {
+        global: concurrencyGroup(10),
+        auth: group('auth', { maxConcurrent: 1 }),
+        search: group('search', { maxConcurrent: 1, minTime: 2000 }),
+        write: passThroughGroup(),
+        notifications: passThroughGroup(),
+      }
+    : {
+        global: group('global', { maxConcurrent: 10 }),
+        auth: group('auth', { maxConcurrent: 1 }),
+        search: group('search', { maxConcurrent: 1, minTime: 2000 }),
+        write: group('write', { maxConcurrent: 1, minTime: options.writeMinTimeMs }),
+        notifications: group('notifications', { maxConcurrent: 1, minTime: options.notificationMinTimeMs }),
+      };
 
   const onLimit =
     (kind: string) =>
@@ -201,6 +255,10 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     userAgent: options.userAgent ?? 'codegen-pr',
     log: octokitLog(logger),
+    // node:http with keep-alive rather than the global fetch: a fraction of the CPU per request (http-fetch.ts).
+    // Successful answers are parsed by createHttpFetch with JSON.parse and handed over as they are: Octokit's
+    // own parser (BigInt-aware, in plain JS) costs several times that on every pull request's JSON.
+    request: options.fetch ? { fetch: options.fetch } : { fetch: createHttpFetch(), parseSuccessResponseBody: false },
     requestTimeoutMs: options.timeoutMs,
     // 429 and 403 rate limits are left to the throttling plugin, which knows the rate-limit headers; retry
     // handles 5xx, network failures, per-attempt timeouts, 408 and 425.
@@ -214,6 +272,9 @@ export function createOctokit(options: CreateOctokitOptions): GitHubOctokit {
       ...(redis ? { connection: redis.connection, Bottleneck, id: redis.id ?? 'codegen-pr' } : {}),
       retryAfterBaseValue: baseMs,
       ...groups,
+      // The plugin's per-request Bottleneck for rate-limit retries, as a loop (lean-groups.ts). Its typings
+      // leave the option out, though the plugin takes it.
+      ...({ retryLimiter: retryScheduler() } as object),
       onRateLimit: onLimit('primary'),
       onSecondaryRateLimit: onLimit('secondary'),
     },

@@ -219,20 +219,85 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     }
   };
 
-  const applyPolicy = async (input: EnsurePullRequestInput, pr: PullView, created: boolean, signal?: AbortSignal) => {
-    const { policy } = input;
+  /** The old way, one write per part: each part on its own, each refusal its own warning. */
+  const applySeparately = async (
+    pr: PullView,
+    parts: { labels: string[]; assignees: string[]; body?: string },
+    created: boolean,
+    signal?: AbortSignal,
+  ) => {
     const where = { owner: pr.owner, repo: pr.repo };
-    const labels = policy.labels.filter((l) => !lower(pr.labels).has(l.toLowerCase()));
+    const { labels, assignees, body } = parts;
     if (labels.length) {
       await bestEffort('add labels', pr, async () => {
         await octokit.rest.issues.addLabels({ ...where, issue_number: pr.number, labels, request: { signal } });
       });
     }
-    const open = pr.state === 'open';
-    const assignees = policy.assignees.filter((a) => !lower(pr.assignees).has(a.toLowerCase()));
-    if (open && assignees.length) {
+    if (assignees.length) {
       await bestEffort('add assignees', pr, () => addAssignees(pr, assignees, created, signal));
     }
+    if (body !== undefined) {
+      await bestEffort('link the task in the body', pr, async () => {
+        await octokit.rest.pulls.update({ ...where, pull_number: pr.number, body, request: { signal } });
+      });
+    }
+  };
+
+  /**
+   * Labels, assignees and the body in one write (PATCH issues/{n}, which sets the PR's labels, assignees and
+   * body). PATCH replaces lists, so it sends what the PR has plus what is missing: a label someone adds in the
+   * moment between our read and this write would be dropped, which is why a single missing part still goes
+   * through its own additive call. A refusal (an assignee GitHub will not take is a 422 for the whole write,
+   * where addAssignees drops them silently; a token allowed pull requests but not issues is a 403) falls back
+   * to one write per part, so each part fails or succeeds on its own as before.
+   */
+  const applyTogether = async (
+    pr: PullView,
+    parts: { labels: string[]; assignees: string[]; body?: string },
+    created: boolean,
+    signal?: AbortSignal,
+  ) => {
+    const { labels, assignees, body } = parts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { data } = await octokit.rest.issues.update({
+          owner: pr.owner,
+          repo: pr.repo,
+          issue_number: pr.number,
+          ...(labels.length ? { labels: [...pr.labels, ...labels] } : {}),
+          ...(assignees.length ? { assignees: [...pr.assignees, ...assignees] } : {}),
+          ...(body !== undefined ? { body } : {}),
+          request: { signal },
+        });
+        // Without push access GitHub drops assignee changes silently: say so rather than pretend.
+        const got = lower((data.assignees ?? []).map((a) => a.login));
+        const ignored = assignees.filter((w) => !got.has(w.toLowerCase()));
+        if (ignored.length) logger.warn({ pr: pr.url, ignored }, 'GitHub ignored assignees (no push access?)');
+        return;
+      } catch (raw) {
+        const err = classifyGitHubError(raw, 'issues.update');
+        // A PR opened a moment ago may not be visible to the issues API yet (as for addAssignees).
+        if (created && err.code === 'github-not-found' && attempt < ASSIGNEE_ATTEMPTS) {
+          await sleep(assigneeDelayMs, signal);
+          continue;
+        }
+        if (err.retryable || err.category === 'cancelled' || err.code === 'github-unauthorized') throw err;
+        logger.debug({ err, pr: pr.url }, 'GitHub refused the combined update; writing each part on its own');
+        return applySeparately(pr, parts, created, signal);
+      }
+    }
+  };
+
+  const applyPolicy = async (input: EnsurePullRequestInput, pr: PullView, created: boolean, signal?: AbortSignal) => {
+    const { policy } = input;
+    const open = pr.state === 'open';
+    const labels = policy.labels.filter((l) => !lower(pr.labels).has(l.toLowerCase()));
+    const assignees = open ? policy.assignees.filter((a) => !lower(pr.assignees).has(a.toLowerCase())) : [];
+    const next = upsertTaskSection(pr.body, sectionFor(input), input.task.id);
+    const parts = { labels, assignees, ...(next.changed ? { body: next.body } : {}) };
+    const count = (labels.length ? 1 : 0) + (assignees.length ? 1 : 0) + (next.changed ? 1 : 0);
+    if (count >= 2) await applyTogether(pr, parts, created, signal);
+    else if (count === 1) await applySeparately(pr, parts, created, signal);
     // GitHub refuses (422) a review request to the PR's author: for a Codegen PR that is codegen-sh[bot].
     const author = pr.author?.toLowerCase();
     const reviewers = policy.reviewers.filter(
@@ -241,12 +306,6 @@ export function createPullRequestManager(deps: PullRequestManagerDeps): CodeHost
     const teams = policy.teamReviewers.filter((t) => !lower(pr.teams).has(t.toLowerCase()));
     if (open && (reviewers.length || teams.length)) {
       await bestEffort('request reviewers', pr, () => requestReviews(pr, reviewers, teams, signal));
-    }
-    const next = upsertTaskSection(pr.body, sectionFor(input), input.task.id);
-    if (next.changed) {
-      await bestEffort('link the task in the body', pr, async () => {
-        await octokit.rest.pulls.update({ ...where, pull_number: pr.number, body: next.body, request: { signal } });
-      });
     }
   };
 

@@ -3,7 +3,7 @@
  *
  * Leases use the database clock (now()), never the Node clock, so replicas with skewed clocks agree on expiry.
  * Every leased write is one guarded UPDATE (`id = $1 AND lease_token = $2 AND status IN (...)`) plus its
- * history row, in one short transaction; when the UPDATE matches nothing the refusal is explained as
+ * history row, in one statement; when the UPDATE matches nothing the refusal is explained as
  * stale-lease, invalid-transition or task-not-found. A write with the current token is accepted even when the
  * lease has lapsed but nobody has re-claimed the task yet: the token, not the clock, is the fence.
  */
@@ -14,7 +14,7 @@ import type { ClaimOptions, CompletionReport, FailureReport, TaskStore } from '.
 import { activeCap } from './claim-cap.js';
 import { claimLockKey, claimStatement } from './sql-claim.js';
 import { throwIfAborted } from './sql-errors.js';
-import { explainRefusal, insertEvent, statusList, type StoreContext } from './store-context.js';
+import { explainRefusal, statusList, type StoreContext } from './store-context.js';
 import { rowToLease, rowToTask, type TaskRow } from './task-row.js';
 
 export type LeasedOps = Pick<
@@ -78,6 +78,14 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
     );
     const row = result.rows[0];
     if (row) return { row, repeated: false };
+    return { row: await afterMiss(tx, write), repeated: true };
+  }
+
+  /**
+   * A guarded UPDATE matched nothing: the row as it is when `done` shows the write already happened under this
+   * token (a repeat after a lost answer), else the refusal explained.
+   */
+  async function afterMiss(tx: StoreContext['sql'], write: LeasedWriteSpec): Promise<TaskRow> {
     if (write.done && write.done.length > 0) {
       const same = await tx.query<TaskRow>(
         `SELECT t.status AS prev_status, t.lease_owner AS prev_owner, ${c.columns} FROM ${c.tasks} t
@@ -85,28 +93,40 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         [write.taskId, write.token],
         write.signal,
       );
-      if (same.rows[0]) return { row: same.rows[0], repeated: true };
+      if (same.rows[0]) return same.rows[0];
     }
     throw await explainRefusal(tx, c, write.taskId, write.action, write.token);
   }
 
-  /** A leased write that changes state: the UPDATE and its history row in one transaction. */
-  function leasedWrite(
-    write: LeasedWriteSpec & { kind: (row: TaskRow) => string; detail?: Record<string, unknown> },
-  ): Promise<TaskRow> {
-    return c.sql.transaction(async (tx) => {
-      const { row, repeated } = await leasedUpdate(tx, write);
-      if (repeated) return row;
-      await insertEvent(tx, c.events, {
-        taskId: write.taskId,
-        actor: String(row.prev_owner ?? 'unknown'),
-        kind: write.kind(row),
-        from: row.prev_status as TaskStatus,
-        to: row.status as TaskStatus,
-        ...(write.detail ? { detail: write.detail } : {}),
-      });
-      return row;
-    }, write.signal);
+  /**
+   * A leased write that changes state: the guarded UPDATE and its history row in one statement (a data-modifying
+   * CTE is atomic like a transaction, and costs one round trip where BEGIN / UPDATE / INSERT / COMMIT cost four).
+   * `kind` is an SQL expression over the updated row `u` (constants are quoted literals from code, never input).
+   * When the UPDATE matches nothing, no history row is written and the refusal is explained (or the write is
+   * recognised as already done) exactly as leasedUpdate does.
+   */
+  async function leasedWrite(write: LeasedWriteSpec & { kind: string; detail?: Record<string, unknown> }) {
+    const from = write.to === null ? LEASED_STATUSES : leasedSourcesOf(write.to);
+    const params: unknown[] = [write.taskId, write.token, ...(write.params ?? [])];
+    const detail = `$${params.length + 1}::text::jsonb`;
+    params.push(write.detail === undefined ? null : JSON.stringify(write.detail));
+    const result = await c.sql.query<TaskRow>(
+      `WITH p AS (SELECT id, status AS prev_status, lease_owner AS prev_owner FROM ${c.tasks} WHERE id = $1 FOR UPDATE),
+       u AS (
+         UPDATE ${c.tasks} t SET ${write.set}, updated_at = now()
+           FROM p
+          WHERE t.id = p.id AND t.lease_token::text = $2 AND t.status IN (${statusList(from)})
+          RETURNING p.prev_status, p.prev_owner, ${c.columns}
+       ), h AS (
+         INSERT INTO ${c.events} (task_id, actor, kind, from_status, to_status, detail)
+         SELECT u.id, COALESCE(u.prev_owner, 'unknown'), ${write.kind}, u.prev_status, u.status, ${detail} FROM u
+       )
+       SELECT * FROM u`,
+      params,
+      write.signal,
+    );
+    const row = result.rows[0];
+    return row ?? afterMiss(c.sql, write);
   }
 
   const prParams = (pr: PullRequestRef) => [pr.url, pr.number, pr.branch, pr.state ?? null];
@@ -169,7 +189,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         action: 'record a run intent',
         set: `run_intent = $3::text, run_intent_at = now()`,
         params: [nonce],
-        kind: () => 'run-intent',
+        kind: `'run-intent'`,
         detail: { intent: nonce },
       });
       const at = rowToTask(row).checkpoint.runIntent?.at ?? new Date().toISOString();
@@ -187,7 +207,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         action: 'record an agent run',
         set: `status = 'awaiting_agent', agent_run_id = $3::bigint, agent_run_url = $4`,
         params: [run.id, run.url ?? null],
-        kind: () => 'agent-run-recorded',
+        kind: `'agent-run-recorded'`,
         detail: { agentRunId: run.id, ...(run.url ? { agentRunUrl: run.url } : {}) },
       });
     },
@@ -202,7 +222,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         action: 'record a pull request',
         set: `pr_url = $3::text, pr_number = $4::int, pr_branch = $5::text, pr_state = $6::text`,
         params: prParams(pr),
-        kind: () => 'pr-recorded',
+        kind: `'pr-recorded'`,
         detail: { url: pr.url, number: pr.number, branch: pr.branch },
       });
     },
@@ -223,7 +243,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
               pr_branch = COALESCE($5::text, pr_branch),
               pr_state = CASE WHEN $3::text IS NULL THEN pr_state ELSE $6::text END`,
         params: report.pr ? prParams(report.pr) : [null, null, null, null],
-        kind: () => 'completed',
+        kind: `'completed'`,
         detail: { ...(report.pr ? { pr: report.pr.url } : {}), ...(report.note ? { note: report.note } : {}) },
       });
     },
@@ -254,7 +274,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
               run_intent_at = CASE WHEN $8::boolean THEN NULL ELSE run_intent_at END,
               lease_expires_at = NULL, error_category = $5, error_code = $6, error_message = $7`,
         params: [report.retryAt ?? null, refund, report.error.category, report.error.code, report.error.message, drop],
-        kind: (r) => (r.status === 'retry' ? 'retry-scheduled' : 'failed'),
+        kind: `CASE WHEN u.status = 'retry' THEN 'retry-scheduled' ELSE 'failed' END`,
         detail: {
           code: report.error.code,
           category: report.error.category,
@@ -280,7 +300,7 @@ export function createLeasedOps(c: StoreContext): LeasedOps {
         done: ['pending'],
         set: `status = 'pending', attempts = GREATEST(attempts - 1, 0),
               lease_owner = NULL, lease_expires_at = NULL`,
-        kind: () => 'released',
+        kind: `'released'`,
       });
     },
   };

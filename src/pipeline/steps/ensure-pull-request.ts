@@ -1,6 +1,9 @@
 /**
- * Step: make sure the run's PR exists once and is proper (labels, assignees, reviewers, link to the task),
- * and checkpoint it on the task. The PR manager does the GitHub work idempotently.
+ * Step: make sure the run's PR exists once and is proper (labels, assignees, reviewers, link to the task).
+ * The PR manager does the GitHub work idempotently. The PR is not written to the task store here: the report
+ * that follows at once (completeTask) records it with the completion, in one write instead of two. Nothing is
+ * lost if that report never happens: the next attempt finds the same PR again from the recorded run (its PR
+ * URL or branch), as ensurePullRequest always does, and a checkpointed PR from an older attempt is still used.
  */
 import type { PullRequestRef } from '../../domain/task.js';
 import type { AgentRun } from '../ports.js';
@@ -15,7 +18,7 @@ export async function ensurePullRequest(
   run: AgentRun,
   repository: string,
 ): Promise<PrStepResult> {
-  const { task, signal, token } = ctx;
+  const { task, signal } = ctx;
   const [owner = '', repo = ''] = repository.split('/');
   const policy = deps.policyFor(repository);
   const knownPr = task.checkpoint.pr;
@@ -36,7 +39,6 @@ export async function ensurePullRequest(
     case 'pull-request': {
       const { pr } = outcome;
       if (!knownPr || knownPr.url !== pr.url) {
-        await deps.store.recordPullRequest(task.id, token, pr, signal);
         deps.metrics?.prsCreated.inc({ origin: outcome.created ? 'daemon' : 'agent' });
         deps.events.emit('pr_created', {
           taskId: task.id,
