@@ -39,6 +39,8 @@ interface Scenario {
   quickEnv: Record<string, string>;
   /** Cannot run without these. */
   needs: Array<'database' | 'dist'>;
+  /** The variable by which the script takes the path prefix of its results (when it does not read BENCH_RESULTS_DIR). */
+  outPrefixEnv?: string;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -49,6 +51,7 @@ const SCENARIOS: Scenario[] = [
     json: { S1: 'overhead' },
     quickEnv: { BENCH_TASKS: '100' },
     needs: ['database', 'dist'],
+    outPrefixEnv: 'BENCH_OUT',
   },
   {
     ids: ['S2', 'S4', 'S5'],
@@ -173,6 +176,9 @@ async function runScenario(scenario: Scenario, ids: string[], quick: boolean): P
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_RESULTS_DIR: scenarioDir };
   for (const [key, value] of Object.entries(own)) env[key] ??= value;
   if (scenario.ids.length > 1) env.BENCH_CASES = ids.join(',');
+  if (scenario.outPrefixEnv) {
+    env[scenario.outPrefixEnv] ??= path.join(scenarioDir, `${Object.values(scenario.json)[0] ?? 'results'}-${runDay}`);
+  }
   progress(`${scenario.name}: ${scenario.script} (load ${loadStart.join(' ')})`);
   const code = await runScript(scenario.script, env);
   const results: ScenarioResult[] = [];
@@ -203,6 +209,12 @@ function figuresOf(result: ScenarioResult): SummaryFigure[] {
       comparison: '',
     })),
   );
+}
+
+/** The 1-minute load average of a result, whether it gave all three or only that one. */
+function oneMinute(load: unknown): string {
+  const value: unknown = Array.isArray(load) ? load[0] : load;
+  return typeof value === 'number' ? String(value) : '-';
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -246,7 +258,7 @@ async function main(): Promise<void> {
       figuresOf(result).map((f) => ({
         scenario: result.scenario,
         ...f,
-        load: `${result.load.start[0] ?? '-'} → ${result.load.end[0] ?? '-'}`,
+        load: `${oneMinute(result.load?.start)} → ${oneMinute(result.load?.end)}`,
       })),
     );
   });

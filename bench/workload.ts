@@ -157,7 +157,10 @@ async function startFakes(durationsMs: readonly number[]): Promise<Fakes> {
       const now = Date.now();
       for (const run of served) {
         const held = runs.get(run.id);
-        if (held?.endedAt !== undefined && held.noticedAt === undefined) held.noticedAt = now;
+        // Only an answer that carries the end counts (the end is set in the same tick as endedAt, but be sure).
+        if (held?.endedAt !== undefined && held.noticedAt === undefined && run.status === run.finalStatus) {
+          held.noticedAt = now;
+        }
       }
     },
   });
