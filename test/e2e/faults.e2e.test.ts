@@ -180,7 +180,10 @@ maybe('every dependency failing at 10 %', () => {
       `faults.e2e (Task API): ${done.filter((t) => t.status === 'completed').length}/${TASKS} completed, ` +
         `${injected} faults injected over ${proxies.reduce((s, p) => s + p.requests, 0)} requests`,
     );
-    expect(injected).toBeGreaterThan(TASKS);
+    // Faults are drawn at random at 10 % of requests: 598 requests gave 58. Well over half the expected count
+    // shows the proxies were in the path all along, whatever the draw (5 % is four standard deviations below 10 %).
+    const requests = proxies.reduce((s, p) => s + p.requests, 0);
+    expect(injected).toBeGreaterThanOrEqual(Math.floor(requests * 0.05));
   }, 300_000);
 
   it('on PostgreSQL, with its connections cut and stalled at random', async () => {
