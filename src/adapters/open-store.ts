@@ -133,12 +133,36 @@ async function openShared(config: StoreConfig, kind: 'http' | 'postgres', deps: 
   const { databaseUrl } = config.taskStore;
   if (!databaseUrl) throw new ConfigError('TASK_STORE=postgres needs DATABASE_URL (taskStore.databaseUrl)');
   const { openPostgresTaskStore } = await import('./task-store/index.js');
-  const store = await openPostgresTaskStore({
-    connectionString: databaseUrl,
-    schema: config.taskStore.schema,
-    defaultMaxAttempts,
-  });
+  const open = () =>
+    openPostgresTaskStore({ connectionString: databaseUrl, schema: config.taskStore.schema, defaultMaxAttempts });
+  // A service (the daemon, the Task API) waits for a database that is not up yet or drops the first connections;
+  // a command or a library call reports the failure at once.
+  const service = deps.role === 'daemon' || deps.role === 'task-api';
+  const store = service ? await openRetrying(open, deps.logger) : await open();
   return { store, kind, where: safeDatabaseLocation(databaseUrl) };
+}
+
+/** The longest wait between two tries to open the PostgreSQL store at start. */
+const OPEN_RETRY_MAX_MS = 15_000;
+
+/**
+ * Opens the store, trying again after a transient failure (refused, reset or timed-out connections, a server
+ * starting or shutting down: a compose file starting PostgreSQL beside the daemon, a restart, a network that
+ * drops the first statements). Each failure is logged with the wait before the next try, growing from 0.5 s to
+ * 15 s; a failure that will not pass by waiting (wrong password, no such database) ends the start at once.
+ */
+async function openRetrying<T>(open: () => Promise<T>, log: Logger): Promise<T> {
+  const { classifySqlError } = await import('./task-store/sql-errors.js');
+  for (let attempt = 1, waitMs = 500; ; attempt += 1, waitMs = Math.min(waitMs * 2, OPEN_RETRY_MAX_MS)) {
+    try {
+      return await open();
+    } catch (error) {
+      const failure = classifySqlError(error);
+      if (!failure.retryable) throw error;
+      log.warn({ err: failure, attempt, retryInMs: waitMs }, 'task store not reachable yet; trying again');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
 
 /** Where an embedded store keeps its database: the SQLite file, or PGlite's directory. */
