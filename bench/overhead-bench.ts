@@ -336,7 +336,22 @@ async function main(): Promise<void> {
   const load = { start: startLoad, end: loadNow() };
   const base = env.BENCH_OUT ?? `bench/results/overhead-${date}`;
   mkdirSync(path.dirname(base), { recursive: true });
-  const json = JSON.stringify({ scenario: 'S1', machine, load, rows });
+  // The figures the combined table (npm run bench) shows: per store, CPU per task, tasks/s and peak RSS, against
+  // the baseline build's when BENCH_BASELINE ran one in the same run.
+  const summary = rows
+    .filter((r) => !r.label.endsWith('(baseline)'))
+    .map((r) => {
+      const m = r.metrics;
+      const base = rows.find((b) => b.label === `${r.label} (baseline)`)?.metrics;
+      return {
+        figure: `${r.label}: CPU per task, tasks/s, peak RSS`,
+        value: `${m.cpuMsPerTask} ms, ${m.tasksPerS}/s, ${m.peakRssMb} MB`,
+        comparison: base
+          ? `baseline ${base.cpuMsPerTask} ms, ${base.tasksPerS}/s, ${base.peakRssMb} MB (CPU ${round((m.cpuMsPerTask ?? 0) / (base.cpuMsPerTask ?? 1), 2)}×)`
+          : `goal <= 5 ms CPU per task on PostgreSQL; ${m.githubRequestsPerTask} GitHub requests per task`,
+      };
+    });
+  const json = JSON.stringify({ scenario: 'S1', machine, load, rows, summary });
   writeFileSync(`${base}.json`, await format(json, { ...(await resolveConfig(`${base}.json`)), parser: 'json' }));
   const file = `${base}.md`;
   // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
