@@ -7,10 +7,7 @@
  *
  * Run: npm run bench:pickup   (env: DATABASE_URL, BENCH_TASKS=40, BENCH_POLL_MS=2000)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import path from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { openTaskStore } from '../src/adapters/open-store.js';
@@ -19,7 +16,7 @@ import { createIntakeGate } from '../src/daemon/intake.js';
 import { createPool } from '../src/daemon/pool.js';
 import { createScheduler } from '../src/daemon/scheduler.js';
 import { silentLogger } from '../src/observability/logger.js';
-import { describeMachine, fmt, loadNow, resultsDir, writeScenarioJson } from './scenario-report.js';
+import { describeMachine, fmt, loadNow, writeMarkdownReport, writeScenarioJson } from './scenario-report.js';
 
 const env = process.env;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -141,12 +138,7 @@ async function main(): Promise<void> {
       },
     ],
   });
-  const file = path.join(resultsDir(), `pickup-${new Date().toISOString().slice(0, 10)}.md`);
-  // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
-  const report = await format(raw, { ...(await resolveConfig(file)), parser: 'markdown' });
-  console.log(report);
-  mkdirSync(resultsDir(), { recursive: true });
-  writeFileSync(file, report);
+  await writeMarkdownReport('pickup', raw);
 }
 
 main().then(

@@ -72,6 +72,20 @@ export async function writeScenarioJson(name: string, result: ScenarioResult): P
   return file;
 }
 
+/**
+ * Writes a Markdown report as `<dir>/<name>-<date>.md`, formatted as the repository's prettier would (so a fresh
+ * result passes `npm run lint`), prints it, and returns the formatted text.
+ */
+export async function writeMarkdownReport(name: string, raw: string): Promise<string> {
+  const dir = resultsDir();
+  const file = path.join(dir, `${name}-${today()}.md`);
+  const report = await format(raw, { ...(await resolveConfig(file)), parser: 'markdown' });
+  console.log(report);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, report);
+  return report;
+}
+
 /** JSON as the repository's prettier formats it, so a result file passes `npm run lint` as written. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
   const text = await format(JSON.stringify(value), { ...(await resolveConfig(file)), parser: 'json' });

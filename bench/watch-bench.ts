@@ -20,10 +20,7 @@
  * DATABASE_URL)
  */
 import { setMaxListeners } from 'node:events';
-import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import path from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCodegenApi, type CodegenApi } from '../src/adapters/codegen/index.js';
 import { loadConfig } from '../src/config/load.js';
@@ -34,7 +31,7 @@ import { createPgRunBoard } from '../src/daemon/run-watcher-pg-board.js';
 import { silentLogger } from '../src/observability/logger.js';
 import type { AgentRun } from '../src/pipeline/ports.js';
 import { codegenBudgets, createCodegenGuard, replicaShare } from '../src/resilience/index.js';
-import { describeMachine, fmt, loadNow, resultsDir, writeScenarioJson } from './scenario-report.js';
+import { describeMachine, fmt, loadNow, writeMarkdownReport, writeScenarioJson } from './scenario-report.js';
 import { startCodegenFake, type CodegenFake } from '../test/fakes/codegen-fake.js';
 
 const env = process.env;
@@ -311,12 +308,7 @@ async function main(): Promise<void> {
       },
     ],
   });
-  const file = path.join(resultsDir(), `watch-${new Date().toISOString().slice(0, 10)}.md`);
-  // Formatted as the repository's prettier would, so that a fresh result passes `npm run lint`.
-  const report = await format(raw, { ...(await resolveConfig(file)), parser: 'markdown' });
-  console.log(report);
-  mkdirSync(resultsDir(), { recursive: true });
-  writeFileSync(file, report);
+  await writeMarkdownReport('watch', raw);
 }
 
 main().then(
