@@ -63,6 +63,10 @@ export function createPgRunBoard(options: PgRunBoardOptions): RunBoard {
     }
   }
 
+  // Puts the states of some runs on the board, replacing what it held for them (publish and update both use it).
+  const upsertStates = `INSERT INTO ${s}.run_watch_states (namespace, run_id, run)
+    SELECT $1, (r ->> 'id')::bigint, r FROM jsonb_array_elements($2::jsonb) AS r
+    ON CONFLICT (namespace, run_id) DO UPDATE SET run = EXCLUDED.run`;
   return {
     ttlMs: ttl,
     lead: () =>
@@ -106,23 +110,13 @@ export function createPgRunBoard(options: PgRunBoardOptions): RunBoard {
         sql.transaction(async (tx) => {
           await tx.query(`DELETE FROM ${s}.run_watch_states WHERE namespace = $1`, [namespace]);
           if (runs.length === 0) return;
-          await tx.query(
-            `INSERT INTO ${s}.run_watch_states (namespace, run_id, run)
-             SELECT $1, (r ->> 'id')::bigint, r FROM jsonb_array_elements($2::jsonb) AS r
-             ON CONFLICT (namespace, run_id) DO UPDATE SET run = EXCLUDED.run`,
-            [namespace, JSON.stringify(runs)],
-          );
+          await tx.query(upsertStates, [namespace, JSON.stringify(runs)]);
         }),
       ),
     update: (runs) =>
       guarded(async () => {
         if (runs.length === 0) return;
-        await sql.query(
-          `INSERT INTO ${s}.run_watch_states (namespace, run_id, run)
-           SELECT $1, (r ->> 'id')::bigint, r FROM jsonb_array_elements($2::jsonb) AS r
-           ON CONFLICT (namespace, run_id) DO UPDATE SET run = EXCLUDED.run`,
-          [namespace, JSON.stringify(runs)],
-        );
+        await sql.query(upsertStates, [namespace, JSON.stringify(runs)]);
       }),
     read: (ids) =>
       guarded(async () => {
