@@ -8,7 +8,26 @@ import type { FakePull, FakeRepo } from './github-fake-state.js';
 type Json = Record<string, unknown>;
 
 export const digest = (seed: string) => createHash('sha1').update(seed).digest('hex');
-export const idOf = (seed: string) => parseInt(digest(seed).slice(0, 8), 16);
+/** A stable id per seed (memoized: the fake answers thousands of requests in the benchmarks). */
+const ids = new Map<string, number>();
+export const idOf = (seed: string): number => {
+  let id = ids.get(seed);
+  if (id === undefined) {
+    id = parseInt(digest(seed).slice(0, 8), 16);
+    if (ids.size > 100_000) ids.clear();
+    ids.set(seed, id);
+  }
+  return id;
+};
+
+/** Freeze a value and everything in it: shared parts of the fake's answers must never be written to. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
 
 /** JSON builders over the description's examples; `apiUrl` is the fake's base URL. */
 export function createGitHubJson(config: {
@@ -16,32 +35,58 @@ export function createGitHubJson(config: {
   apiUrl: () => string;
   login: string;
 }) {
+  /** A copy of a description example, for a caller that writes to it (`shared` is the read-only one). */
   const example = <T = Json>(name: string): T => structuredClone(config.examples[name]?.value) as T;
+  // The builders below read the examples many times per request: one frozen copy each, spread where it changes.
+  const frozen = new Map<string, unknown>();
+  const shared = <T = Json>(name: string): T => {
+    if (!frozen.has(name)) frozen.set(name, deepFreeze(structuredClone(config.examples[name]?.value)));
+    return frozen.get(name) as T;
+  };
+  // Users and repositories do not change while the fake runs (only the base URL, once, at start).
+  const users = new Map<string, Json>();
+  const repos = new Map<string, Json>();
 
-  const userJson = (login: string) => ({
-    ...(example<Json>('pull-request').user as Json),
-    login,
-    id: idOf(login),
-    node_id: `U_${idOf(login)}`,
-    url: `${config.apiUrl()}/users/${encodeURIComponent(login)}`,
-    html_url: login.endsWith('[bot]') ? `https://github.com/apps/${login.slice(0, -5)}` : `https://github.com/${login}`,
-    type: login.endsWith('[bot]') ? 'Bot' : 'User',
-  });
-  const repoJson = (repo: FakeRepo) => {
-    const base = example<Json>('pull-request').head as Json;
+  const userJson = (login: string): Json => {
+    const key = `${config.apiUrl()} ${login}`;
+    let user = users.get(key);
+    if (!user) {
+      user = deepFreeze({
+        ...(shared<Json>('pull-request').user as Json),
+        login,
+        id: idOf(login),
+        node_id: `U_${idOf(login)}`,
+        url: `${config.apiUrl()}/users/${encodeURIComponent(login)}`,
+        html_url: login.endsWith('[bot]')
+          ? `https://github.com/apps/${login.slice(0, -5)}`
+          : `https://github.com/${login}`,
+        type: login.endsWith('[bot]') ? 'Bot' : 'User',
+      });
+      users.set(key, user);
+    }
+    return user;
+  };
+  const repoJson = (repo: FakeRepo): Json => {
     const full = `${repo.owner}/${repo.name}`;
-    return {
-      ...(base.repo as Json),
-      id: idOf(full),
-      name: repo.name,
-      full_name: full,
-      owner: userJson(repo.owner),
-      html_url: `https://github.com/${full}`,
-      url: `${config.apiUrl()}/repos/${full}`,
-    };
+    const key = `${config.apiUrl()} ${full}`;
+    let json = repos.get(key);
+    if (!json) {
+      const base = shared<Json>('pull-request').head as Json;
+      json = deepFreeze({
+        ...(base.repo as Json),
+        id: idOf(full),
+        name: repo.name,
+        full_name: full,
+        owner: userJson(repo.owner),
+        html_url: `https://github.com/${full}`,
+        url: `${config.apiUrl()}/repos/${full}`,
+      });
+      repos.set(key, json);
+    }
+    return json;
   };
   const labelJson = (repo: FakeRepo, name: string) => ({
-    ...example<Json[]>('label-items')[0],
+    ...shared<Json[]>('label-items')[0],
     id: idOf(name),
     node_id: `LA_${idOf(name)}`,
     url: `${config.apiUrl()}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`,
@@ -51,7 +96,7 @@ export function createGitHubJson(config: {
     default: false,
   });
   const teamJson = (slug: string) => ({
-    ...example<{ requested_teams: Json[] }>('pull-request').requested_teams[0],
+    ...shared<{ requested_teams: Json[] }>('pull-request').requested_teams[0],
     id: idOf(slug),
     name: slug,
     slug,
@@ -60,7 +105,7 @@ export function createGitHubJson(config: {
   });
 
   const pullJson = (pull: FakePull, repo: FakeRepo, simple = false): Json => {
-    const base = simple ? (example<Json[]>('pull-request-simple-items')[0] ?? {}) : example<Json>('pull-request');
+    const base = simple ? (shared<Json[]>('pull-request-simple-items')[0] ?? {}) : shared<Json>('pull-request');
     const api = `${config.apiUrl()}/repos/${repo.owner}/${repo.name}`;
     const html = `https://github.com/${repo.owner}/${repo.name}/pull/${pull.number}`;
     const side = (which: 'head' | 'base', ref: string, sha: string) => ({
@@ -111,5 +156,5 @@ export function createGitHubJson(config: {
     };
   };
 
-  return { example, userJson, repoJson, labelJson, teamJson, pullJson };
+  return { example, shared, userJson, repoJson, labelJson, teamJson, pullJson };
 }

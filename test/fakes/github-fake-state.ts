@@ -101,7 +101,7 @@ export function createGitHubState(config: {
     repoOf(p.owner ?? '', p.repo ?? '')?.pulls.get(Number(p.pull_number ?? p.issue_number));
 
   const json = createGitHubJson({ examples: config.examples, apiUrl: config.apiUrl, login: config.login });
-  const { example, labelJson, repoJson } = json;
+  const { shared, labelJson, repoJson } = json;
   const pullJson = (pull: FakePull, simple = false) =>
     json.pullJson(pull, repoOf(pull.owner, pull.repo) as FakeRepo, simple);
 
@@ -110,7 +110,7 @@ export function createGitHubState(config: {
   const issueJson = (pull: FakePull) => {
     const json = pullJson(pull);
     return {
-      ...example<Json>('issue'),
+      ...shared<Json>('issue'),
       number: pull.number,
       title: pull.title,
       body: pull.body,
@@ -298,7 +298,7 @@ export function createGitHubState(config: {
       const ref = params.ref ?? '';
       const sha = repo.branches.get(ref.replace(/^heads\//, '')) ?? ref;
       const state = repo.statuses.get(sha);
-      const base = example<{ statuses: Json[] } & Json>('combined-commit-status');
+      const base = shared<{ statuses: Json[] } & Json>('combined-commit-status');
       const api = `${config.apiUrl()}/repos/${repo.owner}/${repo.name}`;
       return {
         status: 200,
