@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createCodegenApi } from '../../src/adapters/codegen/index.js';
 import { createOctokit } from '../../src/adapters/github/index.js';
-import { createHttpFetch } from '../../src/adapters/github/http-fetch.js';
+import { createHttpFetch } from '../../src/adapters/http-fetch.js';
 import { createHttpTaskStore } from '../../src/adapters/task-api/client.js';
 import { DaemonError } from '../../src/domain/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';

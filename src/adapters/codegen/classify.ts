@@ -1,15 +1,15 @@
 /**
  * Every Codegen failure becomes a DaemonError here, once. Callers past the adapter decide on category, code
- * and retryable; they never see a status code or a got error. Messages quote Codegen's own `message`/`detail`
- * but never the token: got errors keep the request options (Authorization header included), so they are never
- * kept as `cause`; a scrubbed stand-in is kept instead.
+ * and retryable; they never see a status code or an HTTP client's error. Messages quote Codegen's own
+ * `message`/`detail` but never the token: a client's errors may keep the request options (Authorization header
+ * included), so they are never kept as `cause`; a scrubbed stand-in is kept instead.
  */
 import { DaemonError, type DaemonErrorOptions } from '../../domain/errors.js';
 
 /** What the adapter was doing: 404 means different things for different operations. */
 export type CodegenOperation = 'create-run' | 'get-run' | 'list-runs' | 'resume-run' | 'list-repos' | 'who-am-i';
 
-/** A failure as the client sees it: an HTTP response it did not like, or something thrown by got. */
+/** A failure as the client sees it: an HTTP response it did not like, or something thrown on the way. */
 export type CodegenFailure =
   | { kind: 'response'; status: number; headers?: Record<string, string | string[] | undefined>; body?: unknown }
   | { kind: 'thrown'; error: unknown };
@@ -125,7 +125,10 @@ function fromResponse(
 
 function fromThrown(error: unknown, operation: CodegenOperation, secrets: readonly string[]): DaemonError {
   if (error instanceof DaemonError) return error;
-  const err: Error & { code?: unknown } = error instanceof Error ? error : new Error(String(error));
+  // Duck-typed: abort reasons (DOMException) and system errors made by Node's core are not instances of this
+  // realm's Error under a VM context such as jest's, yet carry the same name, code and message.
+  const shaped = typeof error === 'object' && error !== null && typeof (error as Error).message === 'string';
+  const err: Error & { code?: unknown } = shaped ? (error as Error) : new Error(String(error));
   const code = typeof err.code === 'string' ? err.code : undefined;
   const text = scrubSecrets(err.message, secrets);
   // The stand-in cause: name, code and scrubbed message only, so no request options reach a log line.
@@ -167,7 +170,7 @@ function fromThrown(error: unknown, operation: CodegenOperation, secrets: readon
 
 /**
  * Turn a Codegen failure into a DaemonError with dependency `codegen`. `secrets` (the token) are scrubbed from
- * every message, whatever the server or got put into it.
+ * every message, whatever the server or the HTTP client put into it.
  */
 export function classifyCodegenFailure(
   failure: CodegenFailure,

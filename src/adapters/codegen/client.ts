@@ -1,14 +1,16 @@
 /**
- * The Codegen REST adapter: implements the pipeline's AgentApi over got. Every request goes through the
- * injected Guard (rate limit, breaker, retry, timeout), so got's own retry is off. Every failure is classified
+ * The Codegen REST adapter: implements the pipeline's AgentApi over node:http (the keep-alive fetch of
+ * http-fetch.ts, shared with the GitHub client). Every request goes through the injected Guard (rate limit,
+ * breaker, retry), and each attempt is bounded by `timeoutMs`. Every failure is classified
  * by classify.ts and every body validated by schema.ts before it leaves this module.
  */
-import { got, type Got, type Method } from 'got';
 import { DaemonError } from '../../domain/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { RunIntent } from '../../domain/task.js';
 import type { AgentApi, AgentRun, CreateAgentRunInput } from '../../pipeline/ports.js';
+import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import { passThroughGuard, type Guard } from '../../resilience/types.js';
+import { createHttpFetch } from '../http-fetch.js';
 import { classifyCodegenFailure, type CodegenOperation } from './classify.js';
 import {
   invalidResponseError,
@@ -73,7 +75,7 @@ const REPO_MAX_PAGES = 100;
 
 interface CallSpec {
   operation: CodegenOperation;
-  method: Method;
+  method: 'GET' | 'POST';
   path: string;
   searchParams?: Record<string, string | number>;
   json?: Record<string, unknown>;
@@ -146,45 +148,50 @@ export function createCodegenApi(options: CodegenApiOptions): CodegenApi {
   const log = options.logger.child({ dependency: 'codegen' });
   const secrets = [options.apiKey];
   const prefixUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
-  const http: Got = got.extend({
-    prefixUrl,
-    headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
-    // Retries belong to the Guard; a second retry layer here would multiply attempts and ignore the breaker.
-    retry: { limit: 0 },
-    timeout: { request: options.timeoutMs },
-    throwHttpErrors: false,
-    responseType: 'text',
-  });
+  // node:http with keep-alive (http-fetch.ts); retries belong to the Guard, so there are none here.
+  const fetchJson = createHttpFetch();
+  const headers = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
   const orgPath = `v1/organizations/${orgId}`;
 
   async function send(spec: CallSpec, signal: AbortSignal): Promise<unknown> {
     const started = Date.now();
+    const url = new URL(spec.path, prefixUrl);
+    for (const [name, value] of Object.entries(spec.searchParams ?? {})) url.searchParams.set(name, String(value));
+    const limit = timeoutSignal(options.timeoutMs, signal);
     let response;
+    let text: string;
     try {
-      response = await http(spec.path, {
+      response = await fetchJson(url, {
         method: spec.method,
-        signal,
-        ...(spec.searchParams ? { searchParams: spec.searchParams } : {}),
-        ...(spec.json ? { json: spec.json } : {}),
+        signal: limit.signal,
+        headers: spec.json ? { ...headers, 'content-type': 'application/json' } : headers,
+        ...(spec.json ? { body: JSON.stringify(spec.json) } : {}),
       });
-    } catch (error) {
+      text = await response.text();
+    } catch (raw) {
+      // A network failure comes as fetch's TypeError whose cause is the system error (its code tells which).
+      // (Duck-typed: an error made by Node's core is not an instance of another realm's Error, as under jest.)
+      const cause = (raw as { name?: unknown; cause?: { code?: unknown } } | undefined)?.cause;
+      const error = (raw as { name?: unknown }).name === 'TypeError' && typeof cause?.code === 'string' ? cause : raw;
       const failure = classifyCodegenFailure({ kind: 'thrown', error }, spec.operation, secrets);
       log.debug({ operation: spec.operation, code: failure.code, ms: Date.now() - started }, 'codegen request failed');
       throw failure;
+    } finally {
+      limit.clear();
     }
-    const status = response.statusCode;
+    const status = response.status;
     log.debug({ operation: spec.operation, method: spec.method, status, ms: Date.now() - started }, 'codegen request');
     let body: unknown;
     let parsed = true;
     try {
-      body = response.body === '' ? undefined : JSON.parse(response.body);
+      body = text === '' ? undefined : JSON.parse(text);
     } catch {
       parsed = false;
-      body = response.body;
+      body = text;
     }
     if (status < 200 || status >= 300) {
       throw classifyCodegenFailure(
-        { kind: 'response', status, headers: response.headers, body },
+        { kind: 'response', status, headers: Object.fromEntries(response.headers), body },
         spec.operation,
         secrets,
       );

@@ -17,7 +17,7 @@ import type { Logger } from '../../observability/logger.js';
 import { timeoutSignal } from '../../resilience/timeout-signal.js';
 import type { Limiter } from '../../resilience/limiter.js';
 import { concurrencyGroup, passThroughGroup, retryScheduler } from './lean-groups.js';
-import { createHttpFetch } from './http-fetch.js';
+import { createHttpFetch } from '../http-fetch.js';
 
 /** The caller's own signal per request, kept apart from the per-attempt signal written over it. */
 const callerSignals = new WeakMap<object, AbortSignal | undefined>();

@@ -1,7 +1,9 @@
 /**
- * The `fetch` Octokit sends GitHub requests through: node:http(s) with keep-alive, instead of the global
- * fetch (undici's WHATWG layer of web streams, Request and Response objects, which costs several times the CPU
- * of node:http for each small JSON request: a daemon finishing PRs spends most of its GitHub time there).
+ * The `fetch` the daemon sends GitHub requests (through Octokit) and Codegen requests through: node:http(s) with
+ * keep-alive, instead of the global fetch (undici's WHATWG layer of web streams, Request and Response objects,
+ * which costs several times the CPU of node:http for each small JSON request: a daemon finishing PRs spent most of
+ * its GitHub time there) or got (about 0.35 ms more CPU per request than node:http here, for options, hooks and
+ * streams the Codegen adapter does not use).
  *
  * It covers what @octokit/request asks of a fetch: method, string or byte body, headers, an AbortSignal and
  * the redirect mode; it answers with the parts of a Response Octokit reads (status, statusText, url, headers,
