@@ -16,7 +16,8 @@
  * BENCH_STORES=postgres,sqlite, BENCH_CPU_PROF=dir to write the daemon's --cpu-prof profiles there,
  * BENCH_BASELINE=path of another build's dist/src/main.js to run every case with as well, for before/after
  * ratios from one run (BENCH_BASELINE_NAME names it in the report), BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
- * the results files)
+ * the results files, BENCH_NODE_OPTIONS=NODE_OPTIONS for the daemon, e.g. `-r ./count-queries.cjs` to count what
+ * it sends). A task that is retried, fails or is handed back is counted and its first log lines are printed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -200,7 +201,11 @@ async function runDaemon(
           }
           if (msg === 'codegen-pr initialized') start = { at: performance.now(), cpuS: sample(child.pid!).cpuS };
           else if (/^task overhead-\d+ completed/.test(msg)) completed += 1;
-          else if (/^task overhead-\d+ (failed|will be tried again|handed back)/.test(msg)) failed += 1;
+          else if (/^task overhead-\d+ (failed|will be tried again|handed back)/.test(msg)) {
+            failed += 1;
+            // An instant task should never need a second try: show why (the first few) for whoever reads the run.
+            if (failed <= 5) progress(`${label}: ${line.slice(0, 600)}`);
+          }
           if (completed === TASKS) resolve({ at: performance.now(), ...sample(child.pid!) });
         }
       });
