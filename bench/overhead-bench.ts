@@ -219,6 +219,7 @@ async function runDaemon(
       child.kill('SIGTERM');
       await exited;
     }
+    if (stderr) progress(`${label}: daemon stderr: ${stderr.slice(0, 1500)}`);
     if (!start) throw new Error('the daemon never said it was initialized');
     const seconds = (end.at - start.at) / 1000;
     const githubRequests = world.github.requests.length - githubBefore;

@@ -10,6 +10,7 @@
  * network that stopped answering (the server's statement_timeout never arrives then). A connection whose
  * statement was given up on is destroyed, never returned to the pool.
  */
+import { setMaxListeners } from 'node:events';
 import pg from 'pg';
 import { DaemonError } from '../../domain/errors.js';
 import { abortable, sqlCancelled, sqlTimedOut, type SqlClient, type SqlResult } from './sql.js';
@@ -186,6 +187,9 @@ export function wrapPgPool(pool: pg.Pool, bounds: PoolBounds = {}): SqlClient {
   const closeTimeoutMs = bounds.closeTimeoutMs ?? POSTGRES_TIMEOUTS.closeTimeoutMs;
   // Aborted when close() runs out of patience: everything still in flight gives up and frees its connection.
   const closing = new AbortController();
+  // Every statement in flight (and every one waiting for a connection) listens on it until it settles: as many
+  // as the daemon runs at once, so Node's warning past 10 listeners would be noise, not a leak.
+  setMaxListeners(0, closing.signal);
   let closed = false;
   const closedError = () =>
     new DaemonError('task store is closed', {
