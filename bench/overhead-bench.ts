@@ -46,14 +46,15 @@ const TICKS_PER_S = 100; // USER_HZ on Linux
 const progress = (message: string) => console.error(`[overhead-bench] ${message}`);
 
 /** CPU seconds (user + system) and memory of a process, from /proc (Linux). */
-function sample(pid: number): { cpuS: number; rssMb: number; peakMb: number } {
+function sample(pid: number): { cpuS: number; sysS: number; rssMb: number; peakMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at ')'; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpuS = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+  const sysS = Number(fields[12]) / TICKS_PER_S;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
-  return { cpuS, rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  return { cpuS, sysS, rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
 interface CaseResult {
@@ -181,35 +182,37 @@ async function runDaemon(
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    let start: { at: number; cpuS: number } | undefined;
+    let start: { at: number; cpuS: number; sysS: number } | undefined;
     let completed = 0;
     let failed = 0;
     let buffer = '';
-    const done = new Promise<{ at: number; cpuS: number; rssMb: number; peakMb: number }>((resolve, reject) => {
-      void exited.then((code) => reject(new Error(`daemon exited (${code}) early: ${stderr}`)));
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          let msg = '';
-          try {
-            msg = (JSON.parse(line) as { msg?: string }).msg ?? '';
-          } catch {
-            continue;
+    const done = new Promise<{ at: number; cpuS: number; sysS: number; rssMb: number; peakMb: number }>(
+      (resolve, reject) => {
+        void exited.then((code) => reject(new Error(`daemon exited (${code}) early: ${stderr}`)));
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          buffer += chunk;
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + 1);
+            let msg = '';
+            try {
+              msg = (JSON.parse(line) as { msg?: string }).msg ?? '';
+            } catch {
+              continue;
+            }
+            if (msg === 'codegen-pr initialized') start = { at: performance.now(), ...sample(child.pid!) };
+            else if (/^task overhead-\d+ completed/.test(msg)) completed += 1;
+            else if (/^task overhead-\d+ (failed|will be tried again|handed back)/.test(msg)) {
+              failed += 1;
+              // An instant task should never need a second try: show why (the first few) for whoever reads the run.
+              if (failed <= 5) progress(`${label}: ${line.slice(0, 600)}`);
+            }
+            if (completed === TASKS) resolve({ at: performance.now(), ...sample(child.pid!) });
           }
-          if (msg === 'codegen-pr initialized') start = { at: performance.now(), cpuS: sample(child.pid!).cpuS };
-          else if (/^task overhead-\d+ completed/.test(msg)) completed += 1;
-          else if (/^task overhead-\d+ (failed|will be tried again|handed back)/.test(msg)) {
-            failed += 1;
-            // An instant task should never need a second try: show why (the first few) for whoever reads the run.
-            if (failed <= 5) progress(`${label}: ${line.slice(0, 600)}`);
-          }
-          if (completed === TASKS) resolve({ at: performance.now(), ...sample(child.pid!) });
-        }
-      });
-    });
+        });
+      },
+    );
     const progressTimer = setInterval(() => progress(`${label}: ${completed} of ${TASKS} completed`), 10_000);
     let end;
     try {
@@ -233,6 +236,8 @@ async function runDaemon(
         tasksPerS: round(TASKS / seconds, 1),
         cpuMsPerTask: round(((end.cpuS - start.cpuS) * 1000) / TASKS, 2),
         cpuShare: round((end.cpuS - start.cpuS) / seconds, 2),
+        // The kernel's part of that CPU (system calls: sockets to PostgreSQL and the fakes, log writes).
+        sysShareOfCpu: round((end.sysS - start.sysS) / Math.max(end.cpuS - start.cpuS, 0.01), 2),
         peakRssMb: round(end.peakMb, 0),
         endRssMb: round(end.rssMb, 0),
         githubRequestsPerTask: round(githubRequests / TASKS, 2),
