@@ -15,7 +15,8 @@
  * Run: npm run build && npm run bench:overhead   (env: DATABASE_URL, BENCH_TASKS=2000, BENCH_CONCURRENCY=50,
  * BENCH_STORES=postgres,sqlite, BENCH_CPU_PROF=dir to write the daemon's --cpu-prof profiles there,
  * BENCH_BASELINE=path of another build's dist/src/main.js to run every case with as well, for before/after
- * ratios from one run (BENCH_BASELINE_NAME names it in the report), BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
+ * ratios from one run (BENCH_BASELINE_NAME names it in the report), BENCH_REPEAT=runs of each case (medians
+ * reported, with CPU per task's lowest and highest: on a shared machine one run can be off by a third), BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
  * the results files, BENCH_NODE_OPTIONS=NODE_OPTIONS for the daemon, e.g. `-r ./count-queries.cjs` to count what
  * it sends). A task that is retried, fails or is handed back is counted and its first log lines are printed.
  */
@@ -38,6 +39,8 @@ const TASKS = Number(env.BENCH_TASKS ?? 2000);
 const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 50);
 const STORES = (env.BENCH_STORES ?? 'postgres,sqlite').split(',').map((s) => s.trim());
 const CPU_PROF = env.BENCH_CPU_PROF;
+/** Runs of each case (alternating with the baseline's); the table gives each metric's median and CPU's spread. */
+const REPEAT = Math.max(1, Math.floor(Number(env.BENCH_REPEAT ?? 1)));
 const MAIN = path.resolve(env.BENCH_MAIN ?? 'dist/src/main.js');
 /** Another build's main.js (e.g. an older commit's) to run each case with too, in the same run, for before/after. */
 const BASELINE = env.BENCH_BASELINE ? path.resolve(env.BENCH_BASELINE) : undefined;
@@ -258,6 +261,23 @@ async function dropSchema(schema: string): Promise<void> {
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/** One row for a case run several times: each metric's median, and the lowest and highest CPU per task. */
+function medianOf(label: string, runs: CaseResult[]): CaseResult {
+  if (runs.length === 1) return runs[0] as CaseResult;
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const names = Object.keys(runs[0]?.metrics ?? {});
+  const metrics: Record<string, number> = { runs: runs.length };
+  for (const name of names) metrics[name] = round(median(runs.map((r) => r.metrics[name] ?? Number.NaN)), 2);
+  const cpu = runs.map((r) => r.metrics.cpuMsPerTask ?? Number.NaN);
+  metrics.cpuMsPerTaskMin = Math.min(...cpu);
+  metrics.cpuMsPerTaskMax = Math.max(...cpu);
+  return { label, metrics };
+}
+
 function renderMarkdown(report: {
   machine: { cpus: number; model: string; memGb: number; node: string };
   load: { start: number[]; end: number[] };
@@ -270,6 +290,7 @@ function renderMarkdown(report: {
     '',
     `${TASKS} instant tasks through the built daemon against the loopback fakes (in the benchmark's process), ` +
       `budgets lifted, CONCURRENCY ${CONCURRENCY}. CPU and memory are the daemon's own, from /proc. ` +
+      (REPEAT > 1 ? `Each case run ${REPEAT} times (alternating with its baseline): medians, and CPU's range. ` : '') +
       `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memGb} GB, Node ${report.machine.node}; ` +
       `load average at start ${report.load.start.join(' ')}, at end ${report.load.end.join(' ')}.` +
       (BASELINE
@@ -322,18 +343,22 @@ async function main(): Promise<void> {
       }
       const runs: Array<[string, string]> = [[label, MAIN]];
       if (BASELINE) runs.push([`${label} (baseline)`, BASELINE]);
-      for (const [name, main] of runs) {
-        progress(name);
-        if (store === 'postgres') await dropSchema(schema);
-        const world = await startWorld();
-        try {
-          rows.push(await runDaemon(name, world, storeEnv, main));
-        } finally {
-          violations.push(...world.github.violations, ...world.codegen.violations);
-          await world.close();
+      const results = new Map<string, CaseResult[]>(runs.map(([name]) => [name, []]));
+      for (let pass = 0; pass < REPEAT; pass++) {
+        for (const [name, main] of runs) {
+          progress(REPEAT > 1 ? `${name}, run ${pass + 1} of ${REPEAT}` : name);
+          if (store === 'postgres') await dropSchema(schema);
+          const world = await startWorld();
+          try {
+            results.get(name)?.push(await runDaemon(name, world, storeEnv, main));
+          } finally {
+            violations.push(...world.github.violations, ...world.codegen.violations);
+            await world.close();
+          }
+          progress(JSON.stringify(results.get(name)?.at(-1)));
         }
-        progress(JSON.stringify(rows.at(-1)));
       }
+      for (const [name] of runs) rows.push(medianOf(name, results.get(name) ?? []));
     }
   } finally {
     if (env.DATABASE_URL && STORES.includes('postgres')) await dropSchema(schema);
