@@ -97,7 +97,7 @@ async function openByKind(config: StoreConfig, kind: StoreKind, deps: OpenStoreD
   return {
     ...opened,
     addBatchLimit: () => undefined,
-    store: nudgingStore(store, nudges),
+    store: nudgingStore(store, nudges, { onFinish: repositoriesCapped(config) }),
     signal: {
       onTasksAdded(listener) {
         const local = signal.onTasksAdded(listener);
@@ -228,10 +228,34 @@ function safeDatabaseLocation(connectionString: string): string {
   }
 }
 
-/** `store` nudging every listening daemon after each write that may make a task claimable now. */
-function nudgingStore(store: TaskStore, nudges: TaskNudges): TaskStore {
+/** Whether claims are capped per repository (REPO_MAX_IN_FLIGHT or one of its overrides above 0). */
+function repositoriesCapped(config: StoreConfig): boolean {
+  const { repoMaxInFlight, repoMaxInFlightOverrides } = config.processing;
+  return repoMaxInFlight > 0 || Object.values(repoMaxInFlightOverrides ?? {}).some((n) => n > 0);
+}
+
+/**
+ * `store` nudging every listening daemon after each write that may make a task claimable now. With `onFinish`
+ * (claims capped per repository), a task completed or failed nudges too: it frees a place under its repository's
+ * cap, and a replica whose claim came back short for that cap takes the next task at once, not at its next poll.
+ */
+function nudgingStore(store: TaskStore, nudges: TaskNudges, options: { onFinish: boolean }): TaskStore {
+  const finishing = options.onFinish
+    ? {
+        async completeTask(...args: Parameters<TaskStore['completeTask']>) {
+          await store.completeTask(...args);
+          await nudges.nudge();
+        },
+        async failTask(...args: Parameters<TaskStore['failTask']>) {
+          const task = await store.failTask(...args);
+          await nudges.nudge();
+          return task;
+        },
+      }
+    : {};
   return {
     ...store,
+    ...finishing,
     async addTasks(tasks, actor, signal) {
       const added = await store.addTasks(tasks, actor, signal);
       if (added.length > 0) await nudges.nudge();
