@@ -13,7 +13,7 @@
  * Faults (S4) put test/fakes/fault-proxy.ts between the worker and both fakes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -81,7 +81,8 @@ export interface WorkloadResult {
   githubWriteTimes: number[];
 }
 
-const MAIN = path.resolve('dist/src/main.js');
+/** The daemon build to run (BENCH_MAIN: another build's dist/src/main.js, to compare builds). */
+const MAIN = path.resolve(process.env.BENCH_MAIN ?? 'dist/src/main.js');
 const SEED_MODEL = path.resolve('bench/seed-batch-model.ts');
 const TERMINAL = ['completed', 'failed', 'cancelled'];
 const REVIEWERS = ['alice', 'bob'];
@@ -193,7 +194,8 @@ function workerEnv(
   return {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
+    // BENCH_LOG_LEVEL=debug with BENCH_LOG_FILE shows each step's duration ('step done' lines).
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     PORT: '0',
     HOST: '127.0.0.1',
     TASK_STORE: 'postgres',
@@ -218,6 +220,8 @@ function workerEnv(
     CODEGEN_REQUESTS_PER_30S: '1000000',
     GITHUB_WRITE_MIN_TIME_MS: '0',
     GITHUB_NOTIFICATION_MIN_TIME_MS: '0',
+    // e.g. `-r ./count.cjs` to look inside the daemon during a case (bench/overhead-bench.ts has the same).
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
     ...(options.faultRate
       ? {
           // As test/e2e/faults.e2e.test.ts: short timeouts and waits, so a fault costs seconds, not minutes.
@@ -244,6 +248,8 @@ function spawnWorker(driver: Driver, env: Record<string, string>): { child: Chil
     if (output.length > 50) output.shift();
   };
   child.stdout?.setEncoding('utf8').on('data', keep);
+  const logFile = process.env.BENCH_LOG_FILE;
+  if (logFile) child.stdout?.on('data', (chunk: string) => appendFileSync(logFile, chunk));
   child.stderr?.setEncoding('utf8').on('data', keep);
   return { child, output };
 }

@@ -44,6 +44,15 @@ describe('spacedBudget', () => {
     expect(spacedBudget(1, 60_000, 50)).toEqual({ max: 1, perMs: 60_000, minTimeMs: 60_001 });
   });
 
+  it('does not space a budget of more than 1,000 starts a second (no timer is that fine): the reservoir bounds it', () => {
+    // Budgets lifted in configuration (CODEGEN_CREATE_PER_MINUTE=1000000, say) were spaced 1 ms apart: each start
+    // then waited for a timer, one per turn of a busy event loop, and runs waited hundreds of ms to be created.
+    expect(spacedBudget(1_000_000, 60_000, 10)).toEqual({ max: 900_000, perMs: 60_000 });
+    expect(spacedBudget(1_000_000, 30_000, 0)).toEqual({ max: 1_000_000, perMs: 30_000 });
+    // At 1,000 a second and below, starts are spaced as before.
+    expect(spacedBudget(1_000, 1_000, 0)).toEqual({ max: 1_000, perMs: 1_000, minTimeMs: 2 });
+  });
+
   it('finds the 11 starts in one closed minute that the old spacing (exactly 60 s / 10) allowed', () => {
     const old: Budget = { max: 10, perMs: 60_000, minTimeMs: 6_000 };
     expect(busiestClosedWindow(densestSchedule(old, 40), 60_000)).toBe(11);

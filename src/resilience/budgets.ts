@@ -31,6 +31,10 @@ export interface Budget {
  */
 export function spacedBudget(limit: number, perMs: number, headroomPercent = 0): Budget {
   const max = Math.max(1, Math.floor((limit * (100 - headroomPercent)) / 100));
+  // More than 1,000 starts a second (a budget lifted in configuration): no timer spaces finer than 1 ms, and
+  // every spaced start waits for one, which a busy event loop fires once per turn, so spacing would cap such a
+  // budget far below itself (runs waited hundreds of ms to be created). Its reservoir alone bounds it.
+  if (perMs / max < 1) return { max, perMs };
   return { max, perMs, minTimeMs: Math.floor(perMs / max) + 1 };
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { DaemonError } from '../domain/errors.js';
 import { silentLogger } from '../observability/logger.js';
+import { spacedBudget } from './budgets.js';
 import { createLimiter, redisClientOptions, type Budget, type Limiter } from './limiter.js';
 
 const limiters: Limiter[] = [];
@@ -48,6 +49,21 @@ describe('createLimiter', () => {
       // No refresh came early: the 4th start is at or after 500 ms, the 7th at or after 1,000 ms.
       expect(counter.starts[3]).toBeGreaterThanOrEqual(500);
       expect(counter.starts[6]).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('serves a lifted budget (a million a minute) without waiting on a timer per start', async () => {
+    // Time stands still: with starts spaced 1 ms apart, only one of the 50 could start before the clock moved.
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { limiter } = limiterWith({ standard: spacedBudget(1_000_000, 60_000, 10) });
+      const counter = startCounter();
+      const all = Promise.all(Array.from({ length: 50 }, () => limiter.schedule('standard', counter.job)));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(counter.starts).toHaveLength(50);
+      await all;
     } finally {
       jest.useRealTimers();
     }
