@@ -410,7 +410,14 @@ export async function startCodegenFake(options: CodegenFakeOptions = {}): Promis
 
     const reply = ({ status, body: out, headers, check = true, injected = false }: Reply) => {
       // 400 (our refusal), 401 and 5xx are statuses the spec never declares, so only the rest are checked.
-      if (check && options.checkResponses !== false && checked.pathTemplate && status !== 400 && status !== 401 && status < 500) {
+      if (
+        check &&
+        options.checkResponses !== false &&
+        checked.pathTemplate &&
+        status !== 400 &&
+        status !== 401 &&
+        status < 500
+      ) {
         for (const v of contract.checkResponse(method, checked.pathTemplate, status, out)) {
           if (injected && v.endsWith('status not documented')) continue;
           fake.violations.push(`response ${status} to ${method} ${path}: ${v}`);
