@@ -46,10 +46,22 @@ export interface HttpFetchOptions {
 }
 
 const MAX_REDIRECTS = 20;
+/** How long an idle keep-alive socket is kept when the server announces no shorter timeout (Node's default). */
+const IDLE_SOCKET_TIMEOUT_MS = 5_000;
 
 /** A fetch over node:http(s) for Octokit's `request.fetch` option (see the module comment). */
 export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
+  // As Node's own global agent: keep-alive, the most recently used socket first, and a socket timeout. Node closes
+  // an idle socket 1 s before the timeout a server announces (Keep-Alive: timeout=N) only for an agent that has a
+  // timeout of its own; without one an idle socket stayed open until the server dropped it, and a request sent on
+  // it just then read ECONNRESET (a run creation failed so, which is not retried inline). The timeout closes only
+  // idle sockets: a request in progress is bounded by its caller's signal, not by this.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSockets ?? 16,
+    scheduling: 'lifo' as const,
+    timeout: IDLE_SOCKET_TIMEOUT_MS,
+  };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
   const send = (
