@@ -13,6 +13,7 @@
  * Faults (S4) put test/fakes/fault-proxy.ts between the worker and both fakes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -278,7 +279,10 @@ function spawnWorker(
 /** Run one case: fresh fakes and schema, the tasks added, the worker drains them; the records come back. */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const progress = options.progress ?? (() => undefined);
-  const schema = `bench_workload_${process.pid}_${options.label.replace(/\W+/g, '_').toLowerCase()}`;
+  // PostgreSQL names are at most 63 characters: a long label is cut and told apart by a hash of the whole.
+  const label = options.label.replace(/\W+/g, '_').toLowerCase();
+  const tag = createHash('sha256').update(options.label).digest('hex').slice(0, 8);
+  const schema = `bench_workload_${process.pid}_${label.slice(0, 24)}_${tag}`;
   const admin = new pg.Client({ connectionString: options.databaseUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
