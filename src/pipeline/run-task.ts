@@ -27,8 +27,14 @@ export class ShutdownAbort extends Error {
 
 export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: AbortSignal): Promise<TaskOutcome> {
   const { task, lease } = claim;
+  // The attempt's signal aborts when the pool's does (shutdown) or when the lease is lost. Forwarded by a
+  // listener rather than AbortSignal.any: on Node 20 each composite signal holds two more Sets and WeakRefs,
+  // about 1.5 KB per attempt while thousands wait on their runs.
   const controller = new AbortController();
-  const signal = AbortSignal.any([outer, controller.signal]);
+  const forward = (): void => controller.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener('abort', forward, { once: true });
+  const { signal } = controller;
   const logger = deps.logger.child({ taskId: task.id, attempt: task.attempts });
   const ctx: TaskContext = {
     claim,
@@ -60,6 +66,7 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
     outcome = await settleFailure(ctx, deps, raw);
   } finally {
     keeper.stop();
+    outer.removeEventListener('abort', forward);
     deps.metrics?.tasksInFlight.dec();
   }
   record(deps, outcome);
