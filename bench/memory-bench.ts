@@ -5,10 +5,10 @@
  * Reports the daemon's peak RSS (VmHWM, start-up included), its peak V8 heap (from its /metrics), both with the
  * most runs in flight, and its CPU per task.
  *
- * BENCH_COMPARE_ENV='NODE_OPTIONS=--max-semi-space-size=4;MALLOC_ARENA_MAX=2' (pairs separated by ';') and
- * BENCH_COMPARE_NODE_ARGS='--heap-growing-percent=50' (node options before the script, for V8 flags NODE_OPTIONS
- * refuses) add a second case, run right after the first on the same workload with those settings: a setting's
- * memory gain and CPU cost measured side by side. BENCH_HEAP_SNAPSHOT=1 makes the daemon write a heap snapshot (into the working directory)
+ * BENCH_COMPARE_ENV='NODE_OPTIONS=--max-semi-space-size=4;MALLOC_ARENA_MAX=2|MALLOC_ARENA_MAX=1' (pairs separated
+ * by ';', cases by '|') and BENCH_COMPARE_NODE_ARGS='--heap-growing-percent=50' (node options before the script, for
+ * V8 flags NODE_OPTIONS refuses) add cases, run right after the first on the same workload with those settings: a
+ * setting's memory gain and CPU cost measured side by side. BENCH_HEAP_SNAPSHOT=1 makes the daemon write a heap snapshot (into the working directory)
  * once the count of running runs has not risen for 3 s and when the queue has drained; the snapshots inflate RSS, so a run
  * with them is for reading where memory goes, not for its figures. BENCH_QUICK=1 shrinks it to a smoke test.
  *
@@ -99,8 +99,15 @@ function figures(r: WorkloadResult): Figures {
 async function main(): Promise<void> {
   const machine = describeMachine();
   const durationsMs = logNormalDurations(TASKS, MEDIAN_MS, P99_MS, SEED);
-  const compareEnv = parseEnv(env.BENCH_COMPARE_ENV);
+  const compareEnvs = (env.BENCH_COMPARE_ENV ?? '')
+    .split('|')
+    .map(parseEnv)
+    .filter((e): e is Record<string, string> => e !== undefined);
   const compareArgs = (env.BENCH_COMPARE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const cases: Array<{ env?: Record<string, string>; args?: string[] }> = [
+    ...compareEnvs.map((e) => ({ env: e })),
+    ...(compareArgs.length > 0 ? [{ args: compareArgs }] : []),
+  ];
   const snapshot = env.BENCH_HEAP_SNAPSHOT === '1';
   const common = {
     driver: 'daemon' as const,
@@ -120,16 +127,16 @@ async function main(): Promise<void> {
     `${TASKS} tasks, ${IN_FLIGHT} in flight, runs log-normal (median ${MEDIAN_MS} ms, p99 ${P99_MS} ms); load ${loadNow().join(' ')}`,
   );
   const results = [await runWorkload({ ...common, label: 'codegen-pr daemon' })];
-  if (compareEnv || compareArgs.length > 0) {
-    const shown = [...compareArgs, ...Object.entries(compareEnv ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ');
+  for (const c of cases) {
+    const shown = [...(c.args ?? []), ...Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`)].join(' ');
     progress(`the same with ${shown}`);
-    const extraEnv = { ...common.extraEnv, ...compareEnv };
+    const extraEnv = { ...common.extraEnv, ...c.env };
     results.push(
-      await runWorkload({ ...common, label: `codegen-pr daemon, ${shown}`, extraEnv, nodeArgs: compareArgs }),
+      await runWorkload({ ...common, label: `codegen-pr daemon, ${shown}`, extraEnv, nodeArgs: c.args ?? [] }),
     );
   }
   const rows = results.map(figures);
-  const [base, other] = rows;
+  const [base, ...others] = rows;
   if (!base) throw new Error('no case ran');
   const workload = `${TASKS} tasks, ${IN_FLIGHT} in flight, agent runs log-normal with median ${MEDIAN_MS} ms and p99 ${P99_MS} ms (seed ${SEED}), budgets lifted, PostgreSQL store`;
   const result: ScenarioResult = {
@@ -149,15 +156,11 @@ async function main(): Promise<void> {
         value: `${fmt(base.peakHeapUsedMb)} MB`,
         comparison: `heap total ${fmt(base.peakHeapTotalMb)} MB; ${fmt(base.atFullHeapUsedMb ?? undefined)} MB used with ${fmt(base.atFullRuns ?? undefined)} runs in flight, sampled about once a second`,
       },
-      ...(other
-        ? [
-            {
-              figure: `${other.label.replace('codegen-pr daemon, ', '')}: peak RSS and CPU`,
-              value: `${fmt(other.peakRssMb)} MB, ${fmt(other.cpuMsPerTask, 2)} ms/task`,
-              comparison: `${fmt(other.peakRssMb / base.peakRssMb, 2)}x RSS, ${fmt(other.cpuMsPerTask / base.cpuMsPerTask, 2)}x CPU of ${fmt(base.peakRssMb)} MB, ${fmt(base.cpuMsPerTask, 2)} ms/task (same run)`,
-            },
-          ]
-        : []),
+      ...others.map((other) => ({
+        figure: `${other.label.replace('codegen-pr daemon, ', '')}: peak RSS, CPU per task`,
+        value: `${fmt(other.peakRssMb)} MB, ${fmt(other.cpuMsPerTask, 2)} ms`,
+        comparison: `${fmt(other.peakRssMb / base.peakRssMb, 2)}× RSS, ${fmt(other.cpuMsPerTask / base.cpuMsPerTask, 2)}× CPU of the first case (${fmt(base.peakRssMb)} MB, ${fmt(base.cpuMsPerTask, 2)} ms), same run`,
+      })),
     ],
   };
   const json = await writeScenarioJson('s7-memory', result);
