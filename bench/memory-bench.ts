@@ -5,15 +5,19 @@
  * Reports the daemon's peak RSS (VmHWM, start-up included), its peak V8 heap (from its /metrics), both with the
  * most runs in flight, and its CPU per task.
  *
- * BENCH_COMPARE_ENV='NODE_OPTIONS=--max-semi-space-size=4;MALLOC_ARENA_MAX=2|MALLOC_ARENA_MAX=1' (pairs separated
- * by ';', cases by '|') and BENCH_COMPARE_NODE_ARGS='--heap-growing-percent=50' (node options before the script, for
- * V8 flags NODE_OPTIONS refuses) add cases, run right after the first on the same workload with those settings: a
- * setting's memory gain and CPU cost measured side by side. BENCH_HEAP_SNAPSHOT=1 makes the daemon write a heap snapshot (into the working directory)
- * once the count of running runs has not risen for 3 s and when the queue has drained; the snapshots inflate RSS, so a run
- * with them is for reading where memory goes, not for its figures. BENCH_QUICK=1 shrinks it to a smoke test.
+ * The first case runs the daemon with Node's defaults; by default a second one runs it with the V8 options that
+ * npm start and the container use (a cap on the old space), so the setting's memory gain and CPU cost are
+ * measured side by side. Other settings instead: BENCH_COMPARE_ENV, NAME=value pairs separated by ';' and cases
+ * by '|' ('NODE_OPTIONS=--max-semi-space-size=8;MALLOC_ARENA_MAX=2|MALLOC_ARENA_MAX=1'; empty: no second case),
+ * and BENCH_COMPARE_NODE_ARGS, node options put before the script for V8 flags NODE_OPTIONS refuses
+ * ('--heap-growing-percent=50'). BENCH_HEAP_SNAPSHOT=1 makes the daemon write a heap snapshot into the working
+ * directory once the count of running runs has not risen for 3 s and again when the queue has drained; the
+ * snapshots inflate RSS, so such a run is for reading where memory goes, not for its figures.
+ * BENCH_QUICK=1 shrinks it to a smoke test.
  *
  * Run: npm run bench:memory
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   describeMachine,
@@ -46,6 +50,17 @@ const POLL_MS = number('BENCH_POLL_MS', 1000, 500);
 const TIMEOUT_S = number('BENCH_TIMEOUT_S', 600, 120);
 const SEED = number('BENCH_SEED', 10, 10);
 const progress = (message: string) => console.error(`[memory-bench] ${message}`);
+
+/**
+ * The V8 options npm start and the image run the daemon with (package.json's start script, which
+ * test/deploy/container.test.ts keeps equal to the Dockerfile's NODE_OPTIONS), as BENCH_COMPARE_ENV: by default the
+ * second case is the daemon as shipped, the first Node's defaults.
+ */
+function shippedNodeOptions(): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts?: Record<string, string> };
+  const flags = (pkg.scripts?.start ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+  return flags.length > 0 ? `NODE_OPTIONS=${flags.join(' ')}` : '';
+}
 
 /** 'A=1;B=two words' as an environment. */
 function parseEnv(raw: string | undefined): Record<string, string> | undefined {
@@ -99,7 +114,7 @@ function figures(r: WorkloadResult): Figures {
 async function main(): Promise<void> {
   const machine = describeMachine();
   const durationsMs = logNormalDurations(TASKS, MEDIAN_MS, P99_MS, SEED);
-  const compareEnvs = (env.BENCH_COMPARE_ENV ?? '')
+  const compareEnvs = (env.BENCH_COMPARE_ENV ?? shippedNodeOptions())
     .split('|')
     .map(parseEnv)
     .filter((e): e is Record<string, string> => e !== undefined);
