@@ -5,8 +5,9 @@
  * own reports go to bench/results/bench-<date>/).
  *
  *   S1 overhead (bench/overhead-bench.ts, when present), S2 concurrency, S4 faults, S5 the seed's batch model
- *   (one script: bench/concurrency-bench.ts), S3 reads and notice lag (bench/watch-bench.ts), S6 pickup
- *   (bench/pickup-bench.ts), claim (bench/claim-bench.ts), start (bench/start-bench.ts, one start per case).
+ *   (one script: bench/concurrency-bench.ts), S7 memory at 2,000 in flight (bench/memory-bench.ts), S3 reads
+ *   and notice lag (bench/watch-bench.ts), S6 pickup (bench/pickup-bench.ts), claim (bench/claim-bench.ts),
+ *   start (bench/start-bench.ts, one start per case).
  *
  * Env: BENCH_ONLY=S2,S5 runs a subset (ids above, any case); BENCH_QUICK=1 shrinks every scenario to a smoke
  * test (its figures mean nothing); BENCH_RESULTS_DIR writes elsewhere than bench/results. A scenario's own
@@ -58,6 +59,14 @@ const SCENARIOS: Scenario[] = [
     name: 'S2 concurrency, S4 faults, S5 seed batch model',
     script: 'bench/concurrency-bench.ts',
     json: { S2: 's2-concurrency', S4: 's4-faults', S5: 's5-seed-batch' },
+    quickEnv: {},
+    needs: ['database', 'dist'],
+  },
+  {
+    ids: ['S7'],
+    name: 'S7 memory at 2,000 in flight',
+    script: 'bench/memory-bench.ts',
+    json: { S7: 's7-memory' },
     quickEnv: {},
     needs: ['database', 'dist'],
   },

@@ -13,6 +13,7 @@
  * Faults (S4) put test/fakes/fault-proxy.ts between the worker and both fakes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { startCodegenFake, type CodegenFake, type FakeRun } from '../test/fakes/
 import { FAULT_KINDS, startFaultProxy, type FaultProxy } from '../test/fakes/fault-proxy.js';
 import { startGitHubFake, type GitHubFake } from '../test/fakes/github-fake.js';
 import { REPO, warmUpGitHub } from '../test/e2e/world.js';
+import { freePort, watchWorkerMemory, type WorkerMemory } from './worker-memory.js';
 
 /** Which worker drains the queue. */
 export type Driver = 'daemon' | 'seed-batch';
@@ -44,6 +46,15 @@ export interface WorkloadOptions {
   /** The case gives up after this long, counting what did not end as lost. */
   timeoutS: number;
   progress?: (message: string) => void;
+  /** Added to the worker's environment (NODE_OPTIONS, MALLOC_ARENA_MAX): settings compared in one run. */
+  extraEnv?: Record<string, string>;
+  /** Node options put before the daemon's script (V8 flags that NODE_OPTIONS refuses, such as --heap-growing-percent). */
+  nodeArgs?: string[];
+  /**
+   * Sent to the worker once the count of running agent runs has not risen for 3 s, and once when the queue has
+   * drained (SIGUSR2 with NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2 writes a heap snapshot at each).
+   */
+  snapshotSignal?: NodeJS.Signals;
 }
 
 /** What one task went through, epoch ms (undefined: never happened). */
@@ -72,6 +83,8 @@ export interface WorkloadResult {
   /** CPU time of the worker process (user + system), ms, and its peak resident memory, MB. */
   workerCpuMs: number;
   workerPeakRssMb: number;
+  /** The worker's heap (from its /metrics; the daemon only) and RSS, peaks and at full. */
+  memory: WorkerMemory;
   /** CPU time of this process (the fakes, the fault proxies and the harness) over the case, ms. */
   fakesCpuMs: number;
   load: { start: number[]; end: number[] };
@@ -190,13 +203,14 @@ function workerEnv(
   urls: { codegen: string; github: string },
   fakes: Fakes,
   schema: string,
+  port: number,
 ): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
     // BENCH_LOG_LEVEL=debug with BENCH_LOG_FILE shows each step's duration ('step done' lines).
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    PORT: '0',
+    PORT: String(port),
     HOST: '127.0.0.1',
     TASK_STORE: 'postgres',
     DATABASE_URL: options.databaseUrl,
@@ -235,11 +249,19 @@ function workerEnv(
           MAX_RETRIES: '4',
         }
       : {}),
+    ...options.extraEnv,
   };
 }
 
-function spawnWorker(driver: Driver, env: Record<string, string>): { child: ChildProcess; output: string[] } {
-  const args = driver === 'daemon' ? [MAIN, 'run'] : ['--loader', 'ts-node/esm', '--no-warnings', SEED_MODEL];
+function spawnWorker(
+  driver: Driver,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): { child: ChildProcess; output: string[] } {
+  const args =
+    driver === 'daemon'
+      ? [...nodeArgs, MAIN, 'run']
+      : [...nodeArgs, '--loader', 'ts-node/esm', '--no-warnings', SEED_MODEL];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   // Kept short: the last lines explain a worker that died.
@@ -257,7 +279,10 @@ function spawnWorker(driver: Driver, env: Record<string, string>): { child: Chil
 /** Run one case: fresh fakes and schema, the tasks added, the worker drains them; the records come back. */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
   const progress = options.progress ?? (() => undefined);
-  const schema = `bench_workload_${process.pid}_${options.label.replace(/\W+/g, '_').toLowerCase()}`;
+  // PostgreSQL names are at most 63 characters: a long label is cut and told apart by a hash of the whole.
+  const label = options.label.replace(/\W+/g, '_').toLowerCase();
+  const tag = createHash('sha256').update(options.label).digest('hex').slice(0, 8);
+  const schema = `bench_workload_${process.pid}_${label.slice(0, 24)}_${tag}`;
   const admin = new pg.Client({ connectionString: options.databaseUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -291,7 +316,14 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     }
     const started = Date.now();
     const cpuBefore = process.cpuUsage();
-    worker = spawnWorker(options.driver, workerEnv(options, urls, fakes, schema));
+    const port = await freePort();
+    worker = spawnWorker(options.driver, workerEnv(options, urls, fakes, schema, port), options.nodeArgs);
+    const watcher = watchWorkerMemory(
+      worker.child.pid,
+      options.driver === 'daemon' ? `http://127.0.0.1:${port}/metrics` : undefined,
+    );
+    let signalled = 0;
+    let [mostRunning, mostAt] = [0, Date.now()];
     const exited = new Promise<void>((resolve) => worker?.child.once('exit', () => resolve()));
     let dead = false;
     void exited.then(() => (dead = true));
@@ -302,6 +334,17 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       await new Promise((resolve) => setTimeout(resolve, 250));
       if (dead) throw new Error(`${options.label}: the worker exited early: ${worker.output.join('').slice(-2000)}`);
       cost = processCost(worker.child.pid);
+      // fakes.timers holds one timer per agent run not yet ended. Under load the first runs may end before the
+      // last slot's run starts, so the snapshot is taken once the count has not risen for 3 s.
+      const running = fakes.timers.size;
+      if (running > mostRunning) [mostRunning, mostAt] = [running, Date.now()];
+      await watcher.sample(running);
+      const most = mostRunning;
+      if (options.snapshotSignal && signalled === 0 && Date.now() - mostAt > 3_000 && most >= 0.5 * options.inFlight) {
+        signalled = 1;
+        worker.child.kill(options.snapshotSignal);
+        progress(`${options.label}: ${options.snapshotSignal} sent at ${running} runs in flight (most ${most})`);
+      }
       const { rows } = await admin.query<{ done: string }>(
         `SELECT count(*) AS done FROM "${schema}".tasks WHERE status = ANY($1)`,
         [TERMINAL],
@@ -322,6 +365,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
     const endedAt = Date.now();
     const fakesCpu = process.cpuUsage(cpuBefore);
     const loadEnd = loadavg();
+    if (options.snapshotSignal && signalled === 1) {
+      // The drained daemon's heap, to subtract from the full one. Writing it holds the event loop, so the
+      // daemon answers /healthz only once it is written.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      worker.child.kill(options.snapshotSignal);
+      progress(`${options.label}: ${options.snapshotSignal} sent with the queue drained`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(120_000) }).catch(() => undefined);
+    }
     worker.child.kill('SIGTERM');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
     if (!dead) worker.child.kill('SIGKILL');
@@ -336,6 +388,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       timedOut,
       workerCpuMs: cost.cpuMs,
       workerPeakRssMb: cost.peakRssMb,
+      memory: watcher.memory,
       fakesCpuMs: (fakesCpu.user + fakesCpu.system) / 1000,
       load: { start: loadStart, end: loadEnd },
       faultsInjected: proxies.reduce((sum, p) => sum + Object.values(p.injected).reduce((a, b) => a + b, 0), 0),

@@ -141,6 +141,8 @@ export class CodegenClient {
   private duties?: OperatorDuties;
   private initialized = false;
   private shuttingDown?: Promise<void>;
+  /** The pipeline's dependencies, made once: every claimed task shares them. */
+  private sharedPipeline?: PipelineDeps;
 
   constructor(
     config: CodegenClientConfig = {},
@@ -393,7 +395,11 @@ export class CodegenClient {
    * expired (a stalled event loop, a slow store) and it claimed the task again, the older job is stale; it is
    * aborted as having lost its lease and the new claim goes on from the checkpoint.
    */
-  private startClaim(claim: ClaimedTask, slot: Slot, deps = this.pipeline()): Promise<TaskOutcome> {
+  private startClaim(
+    claim: ClaimedTask,
+    slot: Slot,
+    deps = (this.sharedPipeline ??= this.pipeline()),
+  ): Promise<TaskOutcome> {
     for (const id of this.pool.activeIds()) {
       if (id.startsWith(`${claim.task.id}#`))
         this.pool.abort(id, new LeaseLostError(`task ${claim.task.id} was claimed again`));

@@ -24,7 +24,8 @@ export const FORMATS: Readonly<Record<string, ValueFormat>> = {
   'timer-ms-or-zero': timer(0),
   'lease-ms': timer(MIN_LEASE_MS, 'the heartbeat runs at half the lease and needs time to land'),
   // Sizes and counts, with a ceiling that catches a typo (CONCURRENCY=1e9) before it exhausts the machine.
-  'claim-size': integer({ min: 1, max: 1_000 }),
+  // 5,000 tasks in flight fit one process: BENCHMARKS.md (memory) measures the memory each in-flight task holds.
+  'claim-size': integer({ min: 1, max: 5_000 }),
   retries: integer({ min: 0, max: 100 }),
   count: integer({ min: 1, max: 1_000_000 }),
   percent: integer({ min: 0, max: 100 }),

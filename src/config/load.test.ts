@@ -66,6 +66,21 @@ describe('loadConfig', () => {
     expect((caught as Error).message).toContain('processing.concurrency (env CONCURRENCY)');
   });
 
+  it('takes up to 5000 tasks in flight in one process, and names the variable above that', () => {
+    const c = loadConfig({ env: { CONCURRENCY: '5000', BATCH_SIZE: '5000' }, ...noFiles });
+    expect(c.processing).toMatchObject({ concurrency: 5000, batchSize: 5000 });
+    expect(loadConfig({ env: { CONCURRENCY: '2000' }, ...noFiles }).processing.concurrency).toBe(2000);
+    let caught: unknown;
+    try {
+      loadConfig({ env: { CONCURRENCY: '5001' }, ...noFiles });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toContain('processing.concurrency (env CONCURRENCY)');
+    expect((caught as Error).message).toContain('from 1 to 5000');
+  });
+
   it('refuses an unknown key in a config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     writeFileSync(path.join(dir, 'default.json'), JSON.stringify({ processing: { concurency: 3 } }));

@@ -10,6 +10,7 @@ import type { TaskOutcome } from '../domain/outcome.js';
 import type { ClaimedTask } from '../domain/task.js';
 import { keepLease, LeaseLostError } from '../daemon/lease-keeper.js';
 import type { PipelineDeps, TaskContext } from './context.js';
+import type { AgentRun } from './ports.js';
 import { instrument } from './instrument.js';
 import { deadlineExceeded, deadlineOf } from './steps/agent-failures.js';
 import { awaitAgentRun } from './steps/await-agent-run.js';
@@ -26,8 +27,14 @@ export class ShutdownAbort extends Error {
 
 export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: AbortSignal): Promise<TaskOutcome> {
   const { task, lease } = claim;
+  // The attempt's signal aborts when the pool's does (shutdown) or when the lease is lost. Forwarded by a
+  // listener rather than AbortSignal.any: on Node 20 each composite signal holds two more Sets and WeakRefs,
+  // about 1.5 KB per attempt while thousands wait on their runs.
   const controller = new AbortController();
-  const signal = AbortSignal.any([outer, controller.signal]);
+  const forward = (): void => controller.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener('abort', forward, { once: true });
+  const { signal } = controller;
   const logger = deps.logger.child({ taskId: task.id, attempt: task.attempts });
   const ctx: TaskContext = {
     claim,
@@ -59,6 +66,7 @@ export async function runTask(claim: ClaimedTask, deps: PipelineDeps, outer: Abo
     outcome = await settleFailure(ctx, deps, raw);
   } finally {
     keeper.stop();
+    outer.removeEventListener('abort', forward);
     deps.metrics?.tasksInFlight.dec();
   }
   record(deps, outcome);
@@ -118,25 +126,8 @@ async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcom
   const park = deps.parks.parked(repository);
   if (park) return deferTask(ctx, deps, park);
 
-  const prompt = await instrument('generate-prompt', ctx, async () => {
-    const suggestions = task.lastError ? flatten(deps.feedback.getImprovementSuggestions(task)) : undefined;
-    return deps.prompts.render(task, {
-      repository,
-      // The base branch may be overridden per repository; the agent must branch from and target it.
-      baseBranch: deps.policyFor(repository).baseBranch,
-      attempt: task.attempts,
-      ...(task.lastError ? { previousError: task.lastError } : {}),
-      ...(suggestions && suggestions.length > 0 ? { suggestions } : {}),
-    });
-  });
-
+  const run = await startAgentRun(ctx, deps, repository);
   const step = deps.stepTimeoutMs;
-  const { run } = await instrument(
-    'ensure-agent-run',
-    ctx,
-    (c) => ensureAgentRun(c, deps, prompt.content, repository),
-    step,
-  );
   const finished = await instrument('await-agent-run', ctx, (c) => awaitAgentRun(c, deps, run));
   const pr = await instrument(
     'ensure-pull-request',
@@ -152,6 +143,33 @@ async function attempt(ctx: TaskContext, deps: PipelineDeps): Promise<TaskOutcom
       pr.kind === 'pull-request' ? completeTask(c, deps, { pr: pr.pr }) : completeTask(c, deps, { note: pr.note }),
     step,
   );
+}
+
+/**
+ * The prompt and the agent run made from it. A function of its own so that the prompt (up to 120,000
+ * characters) is dropped once the run exists: the attempt then waits on the run for minutes or hours, and
+ * thousands of attempts wait at once (run-task-memory.test.ts).
+ */
+async function startAgentRun(ctx: TaskContext, deps: PipelineDeps, repository: string): Promise<AgentRun> {
+  const { task } = ctx;
+  const prompt = await instrument('generate-prompt', ctx, async () => {
+    const suggestions = task.lastError ? flatten(deps.feedback.getImprovementSuggestions(task)) : undefined;
+    return deps.prompts.render(task, {
+      repository,
+      // The base branch may be overridden per repository; the agent must branch from and target it.
+      baseBranch: deps.policyFor(repository).baseBranch,
+      attempt: task.attempts,
+      ...(task.lastError ? { previousError: task.lastError } : {}),
+      ...(suggestions && suggestions.length > 0 ? { suggestions } : {}),
+    });
+  });
+  const { run } = await instrument(
+    'ensure-agent-run',
+    ctx,
+    (c) => ensureAgentRun(c, deps, prompt.content, repository),
+    deps.stepTimeoutMs,
+  );
+  return run;
 }
 
 async function settleFailure(ctx: TaskContext, deps: PipelineDeps, raw: unknown): Promise<TaskOutcome> {
