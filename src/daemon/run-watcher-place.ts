@@ -36,6 +36,8 @@ export interface PlacedRun {
   single: boolean;
   /** Its end was seen (and its duration learned once). */
   endSeen?: boolean;
+  /** Where its age counts from when not its creation: a run resumed after it ended runs again from then. */
+  startedAt?: number;
 }
 
 /**
@@ -127,8 +129,9 @@ export function createRunPlacement(options: RunPlacementOptions): RunPlacement {
     const stale = since / staleMs;
     // Overdue (not seen for staleMs): before any run that is not, whatever its chance of having ended.
     if (durations.size() < MIN_SAMPLES) return stale >= 1 ? OVERDUE * stale : stale;
-    const seenAge = Math.max(0, run.seenAt - run.createdAt);
-    const age = Math.max(seenAge, now - run.createdAt);
+    const born = run.startedAt ?? run.createdAt;
+    const seenAge = Math.max(0, run.seenAt - born);
+    const age = Math.max(seenAge, now - born);
     if (stale >= 1) return OVERDUE * stale;
     // The notice lag it has likely run up (s), plus a small staleness share to break ties between runs surely
     // still running.
@@ -296,6 +299,8 @@ export function createRunPlacement(options: RunPlacementOptions): RunPlacement {
     ended(run, now) {
       if (run.endSeen) return;
       run.endSeen = true;
+      // A resumed run's second stretch is not a run's duration.
+      if (run.startedAt !== undefined) return;
       const seenAge = Math.max(0, run.seenAt - run.createdAt);
       const endAge = Math.max(seenAge, now - run.createdAt);
       durations.add(seenAge, endAge);

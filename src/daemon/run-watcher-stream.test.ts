@@ -192,4 +192,32 @@ describe('run watcher: where in the list it reads', () => {
       expect(long.every((r) => seen.has(r.id))).toBe(true);
     }
   });
+  it('a run resumed after it ended is timed from its resumption, not from its creation', async () => {
+    const start = Date.now();
+    const runs = stream(start, 300, 30_000, 3);
+    const agent = scriptedAgent(runs);
+    const w = watch(agent);
+    const noticed = new Map<number, number>();
+    let registered = 0;
+    const advance = async (until: number): Promise<void> => {
+      while (Date.now() < until) {
+        while (registered < runs.length && (runs[registered] as ScriptedRun).createdAt <= Date.now()) {
+          const run = runs[registered] as ScriptedRun;
+          void waitForEnd(w, run).then((at) => void (at !== undefined && noticed.set(run.id, at)));
+          registered += 1;
+        }
+        await jest.advanceTimersByTimeAsync(50);
+      }
+    };
+    // Durations learned (30 s); then a run that ended and was noticed is resumed, and runs 30 s more.
+    await advance(start + 40_000);
+    const resumed = runs.find((r) => r.endsAt >= start + 30_000 && noticed.has(r.id)) as ScriptedRun;
+    resumed.endsAt = Date.now() + 30_000;
+    let again: number | undefined;
+    void waitForEnd(w, resumed).then((at) => void (again = at));
+    await advance(resumed.endsAt + 10_000);
+    // Counted from its creation it is past every duration learned, and would be read only each lookAtLeastEveryMs.
+    expect(again).toBeDefined();
+    expect((again as number) - resumed.endsAt).toBeLessThan(5_000);
+  });
 });

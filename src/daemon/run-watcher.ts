@@ -382,7 +382,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     entry.waiters.delete(waiter);
     if (entry.waiters.size === 0) {
       watched.delete(id);
-      const { createdAt, rank, seenAt, misses, single, endSeen } = entry;
+      const { createdAt, rank, seenAt, misses, single, endSeen, startedAt } = entry;
       remembered.delete(id);
       remembered.set(id, {
         id,
@@ -392,6 +392,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         single,
         ...(rank !== undefined ? { rank } : {}),
         ...(endSeen ? { endSeen } : {}),
+        ...(startedAt !== undefined ? { startedAt } : {}),
       });
       if (remembered.size > REMEMBERED) remembered.delete(remembered.keys().next().value as number);
     }
@@ -429,8 +430,12 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         if (!entry) {
           const created = Date.parse(run.createdAt ?? '');
           const now = Date.now();
-          const known = remembered.get(run.id);
+          let known = remembered.get(run.id);
           remembered.delete(run.id);
+          // Waited on again after it was seen ended: resumed, so it runs again from now (its place is the same).
+          if (known?.endSeen && run.state === 'in_progress') {
+            known = { ...known, endSeen: false, startedAt: now, seenAt: now, misses: 0 };
+          }
           entry = {
             id: run.id,
             createdAt: Number.isFinite(created) ? created : now,
