@@ -1,24 +1,29 @@
 /**
- * How long runs last, as the run watcher learns it from the runs it saw end (run-watcher-place.ts). A run's end
- * is known only to lie between the last read that showed it in progress and the first that showed it ended: an
+ * How long runs last, as the run watcher learns it from the runs it sees (run-watcher-place.ts). A run's end is
+ * known only to lie between the last read that showed it in progress and the first that showed it ended: an
  * interval, narrow where the watcher reads often and wide where it does not (a run never read before it ended
- * says only "less than its age"). Taking each interval's midpoint would smear a sharp distribution over the
- * width of the intervals, and the watcher reads where that smear says, which keeps the intervals wide. So the
- * distribution is estimated as the intervals allow (Turnbull's self-consistency, a few EM steps at a time over
- * log-spaced bins): mass goes where the intervals overlap, and runs that all last 30 s give a step at 30 s
- * whether their intervals were 1 s or 10 s wide.
+ * says only "less than its age"). A run still in progress says its duration is more than its age when last seen
+ * (right-censored). Taking each end's midpoint would smear a sharp distribution over the width of the intervals
+ * (and the watcher reads where that smear says, which keeps them wide); counting only the ends would say runs are
+ * short while the long ones still run. So the distribution is estimated as all the intervals allow (Turnbull's
+ * self-consistency, a few EM steps at a time over log-spaced bins): mass goes where the intervals overlap, runs
+ * that all last 30 s give a step at 30 s whether their intervals were 1 s or 10 s wide, and runs that outlive
+ * every end seen keep mass beyond it.
  *
- * Pure: no clock, no I/O. Bounded: the most recent `kept` intervals, 700 bins (250 ms to about three days,
- * each 2 % wider than the last).
+ * Pure: no clock, no I/O. Bounded: the most recent `kept` ends, the runs in progress the caller passes, 700 bins
+ * (250 ms to about three days, each 2 % wider than the last) and one for "longer than that".
  */
 
 export interface Durations {
   /** A run ended between these ages (ms since its creation). */
   add(from: number, to: number): void;
-  /** Intervals kept. */
+  /** Ends kept. */
   size(): number;
-  /** A few EM steps toward the distribution the intervals allow; cheap enough to call before each choice. */
-  refine(steps?: number): void;
+  /**
+   * A few EM steps toward the distribution the ends and the runs in progress allow (`running`: the age of each
+   * when last seen in progress, ms). Each step costs the intervals plus the bins, not their product.
+   */
+  refine(running: readonly number[], steps?: number): void;
   /**
    * Share of runs ended by age `x` (ms). One pseudo-run that never ends keeps 1 - cdf above 0 (a run older than
    * all seen so far is not certainly over).
@@ -33,9 +38,9 @@ export interface Durations {
 
 const FIRST_EDGE_MS = 250;
 const RATIO = 1.02;
+/** Finite bins; bin BINS holds "longer than the last edge". */
 const BINS = 700;
 const LOG_RATIO = Math.log(RATIO);
-const SETTLE_STEPS = 40;
 
 /** Bin of age x: 0 below the first edge, else k with FIRST_EDGE·RATIO^(k-1) <= x < FIRST_EDGE·RATIO^k. */
 function binOf(x: number): number {
@@ -43,7 +48,7 @@ function binOf(x: number): number {
   return Math.min(BINS - 1, 1 + Math.floor(Math.log(x / FIRST_EDGE_MS) / LOG_RATIO));
 }
 
-/** Lower and upper edge of a bin, ms. */
+/** Lower and upper edge of a finite bin, ms. */
 function lower(bin: number): number {
   return bin === 0 ? 0 : FIRST_EDGE_MS * RATIO ** (bin - 1);
 }
@@ -54,18 +59,15 @@ function upper(bin: number): number {
 /** Where x sits within its bin, 0..1 (log scale; linear in bin 0). */
 function within(x: number, bin: number): number {
   if (bin === 0) return Math.max(0, Math.min(1, x / FIRST_EDGE_MS));
-  const low = FIRST_EDGE_MS * RATIO ** (bin - 1);
-  return Math.max(0, Math.min(1, Math.log(x / low) / LOG_RATIO));
+  return Math.max(0, Math.min(1, Math.log(x / lower(bin)) / LOG_RATIO));
 }
 
 export function createDurations(kept = 256): Durations {
-  const spans: Array<{ lo: number; hi: number }> = [];
-  let mass = new Float64Array(BINS);
+  const ends: Array<{ lo: number; hi: number }> = [];
+  /** Mass per bin (the last: longer than every finite bin); all zero until the first step. */
+  let mass = new Float64Array(BINS + 1);
+  /** Mass below each finite bin, and ∫ of that share from 0 to each bin's lower edge (linear across a bin). */
   let cumulative = new Float64Array(BINS + 1);
-  /** EM steps still worth taking since the last interval came in (the estimate settles in a few dozen). */
-  let pending = 0;
-
-  /** ∫ cdf from 0 to each bin's lower edge (cdf taken as linear across a bin). */
   let integral = new Float64Array(BINS + 1);
 
   function rebuild(): void {
@@ -73,10 +75,34 @@ export function createDurations(kept = 256): Durations {
     integral = new Float64Array(BINS + 1);
     for (let k = 0; k < BINS; k += 1) {
       cumulative[k + 1] = (cumulative[k] as number) + (mass[k] as number);
-      integral[k + 1] =
-        (integral[k] as number) +
-        ((upper(k) - lower(k)) * ((cumulative[k] as number) + (cumulative[k + 1] as number))) / 2;
+      const mean = ((cumulative[k] as number) + (cumulative[k + 1] as number)) / 2;
+      integral[k + 1] = (integral[k] as number) + (upper(k) - lower(k)) * mean;
     }
+  }
+
+  /** One EM step over the intervals [lo, hi] (bin indices, hi may be BINS). */
+  function step(intervals: ReadonlyArray<{ lo: number; hi: number }>): void {
+    const before = new Float64Array(BINS + 2);
+    for (let k = 0; k <= BINS; k += 1) before[k + 1] = (before[k] as number) + (mass[k] as number);
+    // Each interval hands its unit to its bins in proportion to their mass (evenly where it has none): summed
+    // with difference arrays, one pass over the intervals and one over the bins.
+    const scaled = new Float64Array(BINS + 2);
+    const even = new Float64Array(BINS + 2);
+    for (const { lo, hi } of intervals) {
+      const total = (before[hi + 1] as number) - (before[lo] as number);
+      const [into, share] = total > 0 ? [scaled, 1 / total] : [even, 1 / (hi - lo + 1)];
+      into[lo] = (into[lo] as number) + share;
+      into[hi + 1] = (into[hi + 1] as number) - share;
+    }
+    const next = new Float64Array(BINS + 1);
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k <= BINS; k += 1) {
+      a += scaled[k] as number;
+      b += even[k] as number;
+      next[k] = ((mass[k] as number) * a + b) / intervals.length;
+    }
+    mass = next;
   }
 
   function share(x: number): number {
@@ -87,50 +113,30 @@ export function createDurations(kept = 256): Durations {
   /** ∫ share from 0 to x. */
   function area(x: number): number {
     const bin = binOf(x);
-    const from = lower(bin);
-    return (integral[bin] as number) + (Math.max(0, x - from) * ((cumulative[bin] as number) + share(x))) / 2;
+    return (integral[bin] as number) + (Math.max(0, x - lower(bin)) * ((cumulative[bin] as number) + share(x))) / 2;
   }
 
-  const scale = (): number => spans.length / (spans.length + 1);
-
-  function step(): void {
-    const next = new Float64Array(BINS);
-    for (const { lo, hi } of spans) {
-      let total = 0;
-      for (let k = lo; k <= hi; k += 1) total += mass[k] as number;
-      if (total > 0) {
-        for (let k = lo; k <= hi; k += 1) next[k] = (next[k] as number) + (mass[k] as number) / total;
-      } else {
-        // An interval where nothing is yet: spread evenly over it.
-        const share = 1 / (hi - lo + 1);
-        for (let k = lo; k <= hi; k += 1) next[k] = (next[k] as number) + share;
-      }
-    }
-    for (let k = 0; k < BINS; k += 1) next[k] = (next[k] as number) / spans.length;
-    mass = next;
-  }
+  const scale = (): number => ends.length / (ends.length + 1);
 
   return {
     add(from, to) {
       const lo = binOf(Math.max(0, from));
-      spans.push({ lo, hi: Math.max(lo, binOf(Math.max(from, to))) });
-      if (spans.length > kept) spans.shift();
-      pending = SETTLE_STEPS;
+      ends.push({ lo, hi: Math.max(lo, binOf(Math.max(from, to))) });
+      if (ends.length > kept) ends.shift();
     },
-    size: () => spans.length,
-    refine(steps = 4) {
-      if (pending <= 0 || spans.length === 0) return;
-      const n = Math.min(steps, pending);
-      for (let i = 0; i < n; i += 1) step();
-      pending -= n;
+    size: () => ends.length,
+    refine(running, steps = 3) {
+      if (ends.length === 0) return;
+      const intervals = [...ends, ...running.map((age) => ({ lo: binOf(Math.max(0, age)), hi: BINS }))];
+      for (let i = 0; i < steps; i += 1) step(intervals);
       rebuild();
     },
     cdf(x) {
-      if (spans.length === 0) return 0;
+      if (ends.length === 0) return 0;
       return share(x) * scale();
     },
     lag(from, to) {
-      if (spans.length === 0 || to <= from) return 0;
+      if (ends.length === 0 || to <= from) return 0;
       const gone = share(from) * scale();
       const run = (area(to) - area(from)) * scale() - gone * (to - from);
       return Math.max(0, run / (1 - gone));

@@ -6,8 +6,8 @@
  *
  * - the rank of every watched run once a read listed it, and for a run not listed yet an estimate interpolated
  *   by creation time between listed runs (or, newer than all of them, from the rate the total grows);
- * - the run durations learned from the runs seen ending, each between last seen in progress and first seen ended
- *   (run-watcher-durations.ts), from a bounded recent sample;
+ * - the run durations learned from the runs seen ending, each between last seen in progress and first seen ended,
+ *   and from the runs still in progress (run-watcher-durations.ts), from a bounded recent sample;
  * - for each watched run a weight: the notice lag it has likely run up since it was last seen (its chance of
  *   having ended, times how long ago), under the learned durations; with too little learned yet, the time since
  *   it was last seen (which reads the list round-robin). Weighing by lag, not by chance alone, keeps a few runs
@@ -170,10 +170,10 @@ export function createRunPlacement(options: RunPlacementOptions): RunPlacement {
       members.forEach((run, j) => {
         let rank: number;
         // Spread evenly between the two listed runs around them; past the newest, as the list grows; past the
-        // oldest, as close together as they can be (each one further back).
+        // oldest, as close together as they can be (each one further back), or evenly down to the list's end.
         if (older && newer) rank = older.rank + ((newer.rank - older.rank) * (j + 1)) / (k + 1);
         else if (older) rank = Math.min(top, older.rank + Math.max(j + 1, growth * (run.createdAt - older.createdAt)));
-        else if (newer) rank = Math.max(1, newer.rank - (k - j));
+        else if (newer) rank = newer.rank > k ? newer.rank - (k - j) : (newer.rank * (j + 1)) / (k + 1);
         else rank = top - j;
         out.set(run, rank);
       });
@@ -183,7 +183,8 @@ export function createRunPlacement(options: RunPlacementOptions): RunPlacement {
 
   return {
     choose(runs, now) {
-      durations.refine();
+      // Every run watched was in progress when last seen: its duration is more than its age then.
+      durations.refine(runs.map((run) => Math.max(0, run.seenAt - (run.startedAt ?? run.createdAt))));
       for (const run of runs) {
         if (run.rank !== undefined) continue;
         const rank = ranks.get(run.id);

@@ -93,13 +93,13 @@ function watch(agent: ReturnType<typeof scriptedAgent>, lookAtLeastEveryMs?: num
 }
 
 /** A task's wait: until its run is over; resolves with when it learned so (the fake clock). */
-async function waitForEnd(w: RunWatcher, run: ScriptedRun): Promise<number | undefined> {
+async function waitForEnd(w: RunWatcher, run: ScriptedRun, createdAt = run.createdAt): Promise<number | undefined> {
   let current: AgentRun | undefined = {
     id: run.id,
     status: 'ACTIVE',
     state: 'in_progress',
     pullRequests: [],
-    createdAt: new Date(run.createdAt).toISOString(),
+    createdAt: new Date(createdAt).toISOString(),
   };
   while (current?.state === 'in_progress') {
     current = await w.waitForChange(current, { signal: stop.signal, until: Date.now() + 3_600_000 });
@@ -219,5 +219,30 @@ describe('run watcher: where in the list it reads', () => {
     // Counted from its creation it is past every duration learned, and would be read only each lookAtLeastEveryMs.
     expect(again).toBeDefined();
     expect((again as number) - resumed.endsAt).toBeLessThan(5_000);
+  });
+  it('with runs created together and ending at random, notices every end within two passes over the list', async () => {
+    const start = Date.now();
+    // 1,000 runs made at once, each ending at a time spread evenly over [5 s, 35 s], in no order of the list
+    // (the first ends are the short runs, while the long ones still run).
+    const runs: ScriptedRun[] = Array.from({ length: 1_000 }, (_, k) => ({
+      id: 1_000 + k,
+      createdAt: start - 1_000 + k,
+      endsAt: start + 5_000 + ((k * 7_919) % 1_000) * 30,
+    }));
+    const agent = scriptedAgent(runs);
+    const w = watch(agent);
+    const noticed = new Map<number, number>();
+    // The tasks hold a creation time a second older than the list's (taken from another clock): the list's is
+    // the one to go by once a read shows it.
+    for (const run of runs) {
+      void waitForEnd(w, run, run.createdAt - 1_000).then((at) => void (at !== undefined && noticed.set(run.id, at)));
+    }
+    await jest.advanceTimersByTimeAsync(50_000);
+    expect(noticed.size).toBe(runs.length);
+    // Reading the ten pages in turn at the budget notices a run 2.8 s after its end on average; the watcher's
+    // choices must not do much worse (a run left unread waits up to lookAtLeastEveryMs, a minute).
+    const lags = runs.map((r) => (noticed.get(r.id) as number) - r.endsAt);
+    const cycleMs = 10 * (30_000 / READS_PER_30S);
+    expect(lags.reduce((x, y) => x + y, 0) / lags.length).toBeLessThan(2 * cycleMs);
   });
 });
