@@ -282,8 +282,9 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       await refreshOthers();
       stats.led += 1;
     } else others = new Map();
-    // Another replica's run we could not find in the list is its own to read (it does when the board is silent).
-    const runs: PlacedRun[] = [...watched.values(), ...[...others.values()].filter((r) => !r.single)];
+    // Another replica's run seen ended is on the board already; one we could not find in the list is its own to
+    // read (it does when the board is silent).
+    const runs: PlacedRun[] = [...watched.values(), ...[...others.values()].filter((r) => !r.single && !r.endSeen)];
     if (runs.length === 0) return;
     const choice = placement.choose(runs, Date.now());
     cycle = choice.cycle;
