@@ -1,9 +1,12 @@
 /**
- * When the run watcher (run-watcher.ts) sweeps next. While runs change, sweeps start `baseMs` apart: the
- * configured initial interval, or with a read budget what spends it evenly (a sweep of r reads every
- * r / readsPer30s of 30 s), so that a few pages are read often and many no faster than the budget allows. While
- * nothing changes the interval grows by the backoff factor up to the maximum. A follower (its states come from a
- * board, not from Codegen) looks again after `followMs`. A run newly watched brings the next sweep forward.
+ * When the run watcher (run-watcher.ts) reads next. The watcher reads step by step (a window of the run list, or
+ * a few single-run GETs); `cycle` is the reads one pass over all its runs takes, as many as the pages a sweep of
+ * them read. While runs change, steps start `baseMs` apart: the configured initial interval spread over the
+ * cycle, or with a read budget what spends it evenly (a step of r reads every r / readsPer30s of 30 s, and a
+ * whole cycle no more often than minIntervalMs), so that a few pages are read often and many no faster than the
+ * budget allows. After a whole cycle without a change the interval grows by the backoff factor, once per cycle,
+ * up to the maximum. A follower (its states come from a board, not from Codegen) looks again after `followMs`.
+ * A run newly watched brings the next step forward.
  */
 
 export interface SweepPaceOptions {
@@ -19,8 +22,11 @@ export interface SweepPace {
   untilNext(): Promise<void>;
   /** The loop (re)starts: the next sweep is due an interval after now. */
   restart(): void;
-  /** What the sweep just done was: it decides the next interval. */
-  swept(result: { following: boolean; changed: boolean; reads: number }): void;
+  /**
+   * What the step just done was: it decides the next interval. `cycle` (default 1): the reads one pass over all
+   * the watched runs takes.
+   */
+  swept(result: { following: boolean; changed: boolean; reads: number; cycle?: number }): void;
   /** A run was newly watched: it may end soon, so the next sweep must not wait as long as a quiet spell made it. */
   watched(): void;
   /** End the pause now (the watcher stops, or has nothing left to watch). */
@@ -33,17 +39,22 @@ export function createSweepPace(options: SweepPaceOptions): SweepPace {
   const { initialMs, maxMs, backoff } = options.interval;
   let intervalMs = initialMs;
   // With a budget, at first what one read costs, so a first run is looked at soon.
-  let baseMs = paced(1);
+  let baseMs = paced(1, 1);
+  /** Steps in a row without a change, the reads a cycle takes, and the time a cycle takes while quiet. */
+  let quiet = 0;
+  let cycleSteps = 1;
+  let cycleMs = initialMs;
   let lastSweep = Date.now();
   let pauseEnds = 0;
   let timer: NodeJS.Timeout | undefined;
   let wakeLoop: (() => void) | undefined;
 
-  function paced(reads: number): number {
+  function paced(reads: number, cycle: number): number {
     const budget = options.budget;
-    if (!budget) return initialMs;
+    const steps = Math.max(1, cycle);
+    if (!budget) return Math.ceil(initialMs / steps);
     return Math.max(
-      budget.minIntervalMs ?? Math.min(initialMs, 1_000),
+      Math.ceil((budget.minIntervalMs ?? Math.min(initialMs, 1_000)) / steps),
       Math.ceil((Math.max(1, reads) * 30_000) / budget.readsPer30s),
     );
   }
@@ -76,16 +87,24 @@ export function createSweepPace(options: SweepPaceOptions): SweepPace {
     restart() {
       lastSweep = Date.now();
     },
-    swept({ following, changed, reads }) {
+    swept({ following, changed, reads, cycle = 1 }) {
       if (following) {
         intervalMs = options.followMs;
         return;
       }
-      baseMs = paced(reads);
-      intervalMs = changed ? baseMs : Math.min(maxMs, Math.ceil(Math.max(intervalMs, baseMs) * backoff));
+      cycleSteps = Math.max(1, cycle);
+      baseMs = paced(reads, cycleSteps);
+      quiet = changed ? 0 : quiet + 1;
+      // The backoff stretches a whole cycle (each run is looked at no less often than maxMs), not each step.
+      if (quiet === 0) cycleMs = baseMs * cycleSteps;
+      else if (quiet % cycleSteps === 0)
+        cycleMs = Math.min(maxMs, Math.ceil(Math.max(cycleMs, baseMs * cycleSteps) * backoff));
+      intervalMs = Math.max(baseMs, Math.ceil(cycleMs / cycleSteps));
     },
     watched() {
-      intervalMs = Math.min(initialMs, baseMs);
+      quiet = 0;
+      cycleMs = Math.min(cycleMs, initialMs);
+      intervalMs = Math.min(intervalMs, baseMs);
       shorten(lastSweep + intervalMs);
     },
     wake() {

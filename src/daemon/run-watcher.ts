@@ -1,10 +1,12 @@
 /**
  * One run watcher per process. Every task waiting on an agent run registers here instead of polling its run on
- * its own: the watcher reads the organization's API runs from the list endpoint (pages of 100, newest first, only
- * as many pages as it takes to see every watched run), asks for a run that is past the listed window with a
- * single-run GET, and wakes each waiting task when its run's status changes. The read budget then grows with the
- * number of pages (a hundred runs each), not with the number of runs. While runs change, sweeps are paced by the
- * read budget the watcher is given: a few pages often, many no faster than the budget allows.
+ * its own: the watcher reads the organization's API runs from the list endpoint (windows of 100, newest first),
+ * asks for a run that is past the listed window with a single-run GET, and wakes each waiting task when its run's
+ * status changes. The read budget then grows with the number of pages (a hundred runs each), not with the number
+ * of runs. Each read takes the window where the runs most likely to have ended unnoticed are (run-watcher-place.ts:
+ * where each run sits in the list, and how long runs last as learned from those seen ending), not page 0, 1, 2,
+ * ... in turn: runs that end in the order they started sit at the list's old end, and are read there. Reads are
+ * paced by the read budget the watcher is given: a few pages often, many no faster than the budget allows.
  *
  * Replicas share one watcher's reads through a board (run-watcher-board.ts on Redis, run-watcher-pg-board.ts on
  * the PostgreSQL store): the leader reads for all, the others follow (run-watcher-follower.ts).
@@ -20,6 +22,7 @@ import type { DependencyHealth } from './health.js';
 import type { RunBoard } from './run-watcher-board.js';
 import { createFollower, type FollowedRun } from './run-watcher-follower.js';
 import { createSweepPace } from './run-watcher-pace.js';
+import { createRunPlacement, noteMisses, type PlacedRun } from './run-watcher-place.js';
 import { createLeadKeeper, type LeadKeeper } from './run-watcher-lead.js';
 
 /** How a task waits on its run (the pipeline's view of the watcher). */
@@ -66,12 +69,17 @@ export interface RunWatcherOptions {
    */
   interval: { initialMs: number; maxMs: number; backoff: number };
   /**
-   * Most pages of 100 runs one sweep reads; runs past them are read one by one. A sweep also stops after two
-   * pages in a row without a watched run.
+   * The list is read no further back than this many pages of 100 runs; runs past them are read one by one, and so
+   * is a run not found twice where it was expected.
    */
   maxPages: number;
-  /** Most single-run GETs one sweep spends on runs past the listed window (oldest looked at first). */
+  /** Most single-run GETs one step spends on runs read one by one (the likeliest to have ended first). */
   singleReadsPerSweep?: number;
+  /**
+   * A run not looked at for this long is read whatever the learned durations say (default interval.maxMs):
+   * new runs and long ones are not starved by the runs likelier to have ended.
+   */
+  lookAtLeastEveryMs?: number;
   /**
    * Shared with the other replicas (REDIS_URL, or a PostgreSQL store): one of them reads Codegen and publishes, the others read the
    * board. A follower reads a run itself when the board has said nothing of it for `staleMs` (default: three
@@ -98,16 +106,19 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-interface Watched extends FollowedRun {
+interface Watched extends FollowedRun, PlacedRun {
   waiters: Set<Waiter>;
 }
 
+/** A run another replica waits on, as the leader places and reads it. */
+interface Announced extends PlacedRun {
+  status?: string | null;
+}
+
 const PAGE_SIZE = 100;
-/** Pages in a row without a watched run after which a sweep stops paging (the rest are read one by one). */
-const BARREN_PAGES = 2;
-/** A listed run older than the oldest watched one by more than this ends the paging (clock skew margin). */
-const CREATED_MARGIN_MS = 60_000;
 const MAX_TIMER_MS = 2_147_483_647;
+/** What the watcher remembers of runs no longer waited on (a task waits again at once after each change). */
+const REMEMBERED = 10_000;
 
 export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   const { agent, health } = options;
@@ -120,8 +131,21 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let loop: Promise<void> | undefined;
   /** Whether the current sweep saw a run change (ours, or as leader, another replica's). */
   let changed = false;
-  /** As leader: the statuses published last, to tell the other replicas' runs changing. */
-  let published = new Map<number, string | null>();
+  /** As leader: the runs the other replicas announced, placed like ours. */
+  let others = new Map<number, Announced>();
+  /** As leader: what this cycle's reads saw, published as one sweep's states once a cycle of reads is done. */
+  let cycleSeen = new Map<number, AgentRun>();
+  let cycleReads = 0;
+  /** Where runs no longer waited on were, kept for a task that waits on the same run again. */
+  const remembered = new Map<number, PlacedRun>();
+  const placement = createRunPlacement({
+    pageSize: PAGE_SIZE,
+    maxOffset: options.maxPages * PAGE_SIZE,
+    staleMs: options.lookAtLeastEveryMs ?? options.interval.maxMs,
+    maxSingles: singleReadsPerSweep,
+  });
+  /** The reads one pass over the watched runs takes (the pace spreads a sweep's interval over them). */
+  let cycle = 1;
   /** Whether the last sweep took the states from the board (it costs no Codegen read: the next comes soon). */
   let following = false;
   const pace = createSweepPace({
@@ -144,6 +168,12 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       })
     : undefined;
 
+  /** Note what a read of ours showed of a run: when it was last in progress, or that it ended. */
+  function saw(entry: PlacedRun, run: AgentRun, at: number): void {
+    if (run.state === 'in_progress') entry.seenAt = at;
+    else placement.ended(entry, at);
+  }
+
   /** Wake the waiters of run `id` whose status is not `run`'s (`run` is what Codegen answered for that id). */
   function deliver(id: number, run: AgentRun): void {
     const entry = watched.get(id);
@@ -162,42 +192,40 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   }
 
   /**
-   * Read pages until every run in `ids` was seen (or the pages are older than `oldest`, epoch ms); wakes the
-   * local waiters, puts what it read of `ids` into `seen`, and answers the ids not seen.
+   * Read the window of the list at `skip`: wakes the local waiters, places every watched (and, as leader,
+   * announced) run it lists, and puts what it read of them into `seen`.
    */
-  async function readList(
-    ids: Set<number>,
-    oldest: number,
-    seen: AgentRun[],
-    onPage?: (runs: AgentRun[]) => Promise<void>,
-  ): Promise<Set<number> | undefined> {
-    const unseen = new Set(ids);
-    // Pages without a watched run in a row: past them, the runs still unseen are much older than the rest (resumed
-    // after a restart, hours old in a busy organization), cheaper read on their own than by paging back each sweep.
-    let barren = 0;
-    for (let page = 0; page < options.maxPages && unseen.size > 0; page += 1) {
-      if (health.isDown('codegen') || stopper.signal.aborted) return undefined;
-      stats.listReads += 1;
-      const result = await agent.listAgentRuns(
-        { skip: page * PAGE_SIZE, limit: PAGE_SIZE, sourceType: 'API' },
-        stopper.signal,
-      );
-      const found: AgentRun[] = [];
-      for (const run of result.items) {
-        if (!unseen.delete(run.id)) continue;
-        found.push(run);
-        seen.push(run);
-        deliver(run.id, run);
-      }
-      if (onPage && found.length > 0) await onPage(found);
-      barren = found.length > 0 ? 0 : barren + 1;
-      if (barren >= BARREN_PAGES) break;
-      if (result.items.length < PAGE_SIZE || (page + 1) * PAGE_SIZE >= result.total) break;
-      // Newest first: once a page ends before the oldest watched run was created, no later page holds one.
-      const last = Date.parse(result.items.at(-1)?.createdAt ?? '');
-      if (Number.isFinite(last) && Number.isFinite(oldest) && last < oldest - CREATED_MARGIN_MS) break;
-    }
-    return unseen;
+  async function readWindow(skip: number, expected: number[], seen: AgentRun[]): Promise<AgentRun[]> {
+    stats.listReads += 1;
+    const result = await agent.listAgentRuns({ skip, limit: PAGE_SIZE, sourceType: 'API' }, stopper.signal);
+    const at = Date.now();
+    placement.listed(skip, result.items, result.total, at);
+    const listed = new Set<number>();
+    const theirs: AgentRun[] = [];
+    result.items.forEach((run, index) => {
+      const entry: PlacedRun | undefined = watched.get(run.id) ?? others.get(run.id);
+      if (!entry) return;
+      listed.add(run.id);
+      entry.rank = placement.rankOf(skip, index, result.total);
+      // Codegen's creation time is the one the list is ordered by (a caller's copy may lack it).
+      const created = Date.parse(run.createdAt ?? '');
+      if (Number.isFinite(created)) entry.createdAt = created;
+      entry.misses = 0;
+      entry.single = false;
+      saw(entry, run, at);
+      seen.push(run);
+      if (watched.has(run.id)) deliver(run.id, run);
+      else theirs.push(run);
+    });
+    const oldest = result.items.at(-1);
+    const oldestAt = Date.parse(oldest?.createdAt ?? '');
+    noteMisses(
+      [...watched.values(), ...others.values()],
+      expected,
+      listed,
+      oldest && Number.isFinite(oldestAt) ? { createdAt: oldestAt, id: oldest.id } : undefined,
+    );
+    return theirs;
   }
 
   /** A single-run GET; false when Codegen is down (the sweep stops reading). */
@@ -208,6 +236,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     stats.singleReads += 1;
     try {
       const run = await agent.getAgentRun(id, stopper.signal);
+      saw(entry, run, Date.now());
       seen?.push({ ...run, id });
       deliver(id, run);
       return true;
@@ -233,6 +262,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
+  /** One step: a window of the list, or a few single-run GETs, where runs most likely ended unnoticed. */
   async function sweep(): Promise<void> {
     following = false;
     if (health.isDown('codegen')) return;
@@ -248,45 +278,76 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         return;
       }
     }
-    const ids = new Set(watched.keys());
-    let oldest = Infinity;
-    for (const entry of watched.values()) oldest = Math.min(oldest, entry.createdAt);
     if (board && leading) {
-      for (const run of await (lead as LeadKeeper).announced().catch(() => [])) {
-        ids.add(run.id);
-        oldest = Math.min(oldest, run.createdAt);
-      }
+      await refreshOthers();
       stats.led += 1;
-    }
+    } else others = new Map();
+    // Another replica's run seen ended is on the board already; one we could not find in the list is its own to
+    // read (it does when the board is silent).
+    const runs: PlacedRun[] = [...watched.values(), ...[...others.values()].filter((r) => !r.single && !r.endSeen)];
+    if (runs.length === 0) return;
+    const choice = placement.choose(runs, Date.now());
+    cycle = choice.cycle;
     const seen: AgentRun[] = [];
-    let unseen: Set<number> | undefined;
     try {
-      // As leader, each page's news for the other replicas goes on the board at once, not at the end of a
-      // sweep that may take many seconds at the read budget: a follower then notices about as soon as we do.
-      const share =
-        board && leading
-          ? (runs: AgentRun[]) => board.update(runs.filter((run) => !watched.has(run.id))).catch(() => undefined)
-          : undefined;
-      unseen = await readList(ids, oldest, seen, share);
+      if (choice.kind === 'window') {
+        const theirs = await readWindow(choice.skip, choice.expected, seen);
+        // As leader, each window's news for the other replicas goes on the board at once.
+        if (board && leading && theirs.length > 0) await board.update(theirs).catch(() => undefined);
+      } else {
+        const local = choice.ids.map((id) => watched.get(id)).filter((e): e is Watched => e !== undefined);
+        await readEach(local, local.length, seen);
+      }
     } catch (raw) {
       const err = toDaemonError(raw);
       if (stopper.signal.aborted) return;
       if (!(await health.assess(err, stopper.signal))) return;
       // Codegen answers but the listing failed: look at our runs one by one this time.
       log.warn({ err, code: err.code }, 'could not list agent runs; reading the watched runs one by one');
-      unseen = undefined;
       await readEach([...watched.values()], watched.size, seen);
     }
-    if (unseen && unseen.size > 0) {
-      // Our runs past the listed window (a follower reads its own the same way when the board is silent on them).
-      const local = [...unseen].map((id) => watched.get(id)).filter((e): e is Watched => e !== undefined);
-      await readEach(local, singleReadsPerSweep, seen);
+    if (board && leading) await share(board, seen);
+  }
+
+  /** As leader: the runs the other replicas announced, placed as they were (a new one is placed from scratch). */
+  async function refreshOthers(): Promise<void> {
+    const next = new Map<number, Announced>();
+    for (const run of await (lead as LeadKeeper).announced().catch(() => [])) {
+      if (watched.has(run.id)) continue;
+      const now = Date.now();
+      // Known in progress since its creation, as our own runs are when first watched.
+      const fresh = {
+        id: run.id,
+        createdAt: run.createdAt,
+        seenAt: Math.min(now, run.createdAt),
+        misses: 0,
+        single: false,
+      };
+      next.set(run.id, others.get(run.id) ?? fresh);
     }
-    if (board && leading) {
-      if (seen.some((run) => published.has(run.id) && published.get(run.id) !== run.status)) changed = true;
-      published = new Map(seen.map((run) => [run.id, run.status]));
-      await board.publish(seen).catch(() => undefined);
+    others = next;
+  }
+
+  /**
+   * As leader: collect what the reads saw for the board, and publish it as one sweep's states (replacing the
+   * last) once a cycle of reads has passed over every run. A status of another replica's run that changed is a
+   * change for the pace too.
+   */
+  async function share(board: RunBoard, seen: AgentRun[]): Promise<void> {
+    for (const run of seen) {
+      const other = others.get(run.id);
+      if (other) {
+        if (other.status !== undefined && other.status !== run.status) changed = true;
+        other.status = run.status;
+      }
+      cycleSeen.set(run.id, run);
     }
+    cycleReads += 1;
+    if (cycleReads < cycle) return;
+    const states = [...cycleSeen.values()];
+    cycleSeen = new Map();
+    cycleReads = 0;
+    await board.publish(states).catch(() => undefined);
   }
 
   async function run(): Promise<void> {
@@ -302,7 +363,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         // Never let one sweep end the loop: the next one looks again.
         log.error({ err }, 'run watcher sweep failed');
       }
-      pace.swept({ following, changed, reads: stats.listReads + stats.singleReads - readsBefore });
+      pace.swept({ following, changed, reads: stats.listReads + stats.singleReads - readsBefore, cycle });
     }
     // Nothing of ours left to watch: no more sweeps here, so another replica must read the runs it announced.
     await lead?.resign();
@@ -320,7 +381,22 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     const entry = watched.get(id);
     if (!entry) return;
     entry.waiters.delete(waiter);
-    if (entry.waiters.size === 0) watched.delete(id);
+    if (entry.waiters.size === 0) {
+      watched.delete(id);
+      const { createdAt, rank, seenAt, misses, single, endSeen, startedAt } = entry;
+      remembered.delete(id);
+      remembered.set(id, {
+        id,
+        createdAt,
+        seenAt,
+        misses,
+        single,
+        ...(rank !== undefined ? { rank } : {}),
+        ...(endSeen ? { endSeen } : {}),
+        ...(startedAt !== undefined ? { startedAt } : {}),
+      });
+      if (remembered.size > REMEMBERED) remembered.delete(remembered.keys().next().value as number);
+    }
     if (watched.size === 0) pace.wake();
   }
 
@@ -354,12 +430,24 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         let entry = watched.get(run.id);
         if (!entry) {
           const created = Date.parse(run.createdAt ?? '');
+          const now = Date.now();
+          let known = remembered.get(run.id);
+          remembered.delete(run.id);
+          // Waited on again after it was seen ended: resumed, so it runs again from now (its place is the same).
+          if (known?.endSeen && run.state === 'in_progress') {
+            known = { ...known, endSeen: false, startedAt: now, seenAt: now, misses: 0 };
+          }
           entry = {
             id: run.id,
-            createdAt: Number.isFinite(created) ? created : Date.now(),
+            createdAt: Number.isFinite(created) ? created : now,
+            // In progress when it was created: a run resumed long after that is looked at soon.
+            seenAt: Number.isFinite(created) ? Math.min(now, created) : now,
+            misses: 0,
+            single: false,
+            ...known,
             waiters: new Set(),
             readAt: 0,
-            boardAt: Date.now(),
+            boardAt: now,
             announced: false,
           };
           watched.set(run.id, entry);
