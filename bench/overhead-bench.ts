@@ -18,7 +18,8 @@
  * ratios from one run (BENCH_BASELINE_NAME names it in the report), BENCH_REPEAT=runs of each case (medians
  * reported, with CPU per task's lowest and highest: on a shared machine one run can be off by a third), BENCH_MAIN=the build to measure (default dist/src/main.js), BENCH_OUT=path prefix of
  * the results files, BENCH_NODE_OPTIONS=NODE_OPTIONS for the daemon, e.g. `-r ./count-queries.cjs` to count what
- * it sends). A task that is retried, fails or is handed back is counted and its first log lines are printed.
+ * it sends), BENCH_BASELINE_NODE_OPTIONS=the baseline's NODE_OPTIONS instead (BENCH_BASELINE may name the same build, to
+ * compare Node settings: e.g. --max-old-space-size=512, as npm start and the image run the daemon). A task that is retried, fails or is handed back is counted and its first log lines are printed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,7 +109,7 @@ async function startWorld(): Promise<World> {
 }
 
 /** The daemon's environment: the fakes, the PR policy, and every budget lifted. */
-function daemonEnv(world: World, store: Record<string, string>): Record<string, string> {
+function daemonEnv(world: World, store: Record<string, string>, nodeOptions?: string): Record<string, string> {
   return {
     PATH: env.PATH ?? '',
     NODE_ENV: 'production',
@@ -134,7 +135,7 @@ function daemonEnv(world: World, store: Record<string, string>): Record<string, 
     GITHUB_WRITE_MIN_TIME_MS: '0',
     GITHUB_NOTIFICATION_MIN_TIME_MS: '0',
     RECONCILE_INTERVAL_MS: '3600000',
-    ...(env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: env.BENCH_NODE_OPTIONS } : {}),
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
     ...store,
   };
 }
@@ -170,6 +171,7 @@ async function runDaemon(
   world: World,
   storeEnv: Record<string, string>,
   main = MAIN,
+  nodeOptions?: string,
 ): Promise<CaseResult> {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bench-overhead-'));
   try {
@@ -179,7 +181,7 @@ async function runDaemon(
     const args = CPU_PROF ? [`--cpu-prof`, `--cpu-prof-dir=${CPU_PROF}`, main, 'run'] : [main, 'run'];
     const child = spawn(process.execPath, args, {
       cwd,
-      env: daemonEnv(world, storeEnv),
+      env: daemonEnv(world, storeEnv, nodeOptions),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -341,16 +343,17 @@ async function main(): Promise<void> {
       } else {
         throw new Error(`BENCH_STORES: unknown store "${store}" (postgres, sqlite)`);
       }
-      const runs: Array<[string, string]> = [[label, MAIN]];
-      if (BASELINE) runs.push([`${label} (baseline)`, BASELINE]);
+      const runs: Array<[string, string, string | undefined]> = [[label, MAIN, env.BENCH_NODE_OPTIONS]];
+      if (BASELINE)
+        runs.push([`${label} (baseline)`, BASELINE, env.BENCH_BASELINE_NODE_OPTIONS ?? env.BENCH_NODE_OPTIONS]);
       const results = new Map<string, CaseResult[]>(runs.map(([name]) => [name, []]));
       for (let pass = 0; pass < REPEAT; pass++) {
-        for (const [name, main] of runs) {
+        for (const [name, main, options] of runs) {
           progress(REPEAT > 1 ? `${name}, run ${pass + 1} of ${REPEAT}` : name);
           if (store === 'postgres') await dropSchema(schema);
           const world = await startWorld();
           try {
-            results.get(name)?.push(await runDaemon(name, world, storeEnv, main));
+            results.get(name)?.push(await runDaemon(name, world, storeEnv, main, options));
           } finally {
             violations.push(...world.github.violations, ...world.codegen.violations);
             await world.close();
