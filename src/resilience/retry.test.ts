@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { DaemonError } from '../domain/errors.js';
 import { abortableSleep, backoffDelay, retryWithPolicy } from './retry.js';
 
@@ -124,6 +124,23 @@ describe('retryWithPolicy', () => {
 });
 
 describe('abortableSleep', () => {
+  it('does not end before its time by the clock when its timer fires early (a busy loop counts from a stale time)', async () => {
+    jest.useFakeTimers({ now: 10_000 });
+    try {
+      let done = false;
+      const sleep = abortableSleep(1_000).then(() => (done = true));
+      // The clock is 5 ms behind the timers, as a loop that started its turn late sees it.
+      jest.setSystemTime(9_995);
+      await jest.advanceTimersByTimeAsync(1_000);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(5);
+      expect(done).toBe(true);
+      await sleep;
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('resolves after the delay and rejects promptly on abort', async () => {
     await expect(abortableSleep(5)).resolves.toBeUndefined();
     const controller = new AbortController();

@@ -57,21 +57,34 @@ export function backoffDelay(attempt: number, options: BackoffOptions = {}): num
   return Math.round(random() * ceiling);
 }
 
-/** Resolve after `ms`, or reject with a cancelled DaemonError as soon as `signal` aborts. The timer is unref'd. */
+/**
+ * Resolve after `ms` by the clock (Date.now), or reject with a cancelled DaemonError as soon as `signal` aborts.
+ * The timer is unref'd. A Node timer counts from the event loop's cached time, which on a busy loop is behind the
+ * clock, so it can fire a few ms early; a wait asked for by a Retry-After must not end inside the server's window
+ * (seen in faults.e2e: a retry 2 ms inside it), so an early timer is armed again for what is left.
+ */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(cancelledError(signal.reason));
       return;
     }
+    const until = Date.now() + ms;
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(cancelledError(signal?.reason));
     };
-    const timer = setTimeout(() => {
+    const fire = (): void => {
+      const left = until - Date.now();
+      if (left > 0) {
+        timer = setTimeout(fire, left);
+        timer.unref();
+        return;
+      }
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    };
+    let timer = setTimeout(fire, ms);
     // A pending backoff must not be the only thing keeping a shutting-down process alive.
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
