@@ -27,18 +27,12 @@ import {
   today,
   writeScenarioJson,
   type ScenarioResult,
+  envNumber,
 } from './scenario-report.js';
 import { logNormalDurations, runWorkload, type TaskTimes, type WorkloadResult } from './workload.js';
 
 const env = process.env;
-const QUICK = env.BENCH_QUICK === '1';
-const number = (name: string, full: number, quick: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return QUICK ? quick : full;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
-  return value;
-};
+const number = envNumber;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TASKS = number('BENCH_TASKS', 2000, 60);
 const IN_FLIGHT = number('BENCH_IN_FLIGHT', 200, 20);

@@ -42,6 +42,21 @@ export interface ScenarioResult {
   summary?: SummaryFigure[];
 }
 
+/** Whether the benchmarks run shrunk to a smoke test (BENCH_QUICK=1). */
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+/**
+ * A benchmark setting from the environment: `full` (or `quick` under BENCH_QUICK=1) when unset; a clear error
+ * naming the variable when it is not a non-negative number.
+ */
+export function envNumber(name: string, full: number, quick: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return QUICK ? quick : full;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got ${raw}`);
+  return value;
+}
+
 export function describeMachine(): Machine {
   return {
     cpus: cpus().length,
