@@ -33,16 +33,15 @@ import {
 import { logNormalDurations, runWorkload, type WorkloadResult } from './workload.js';
 
 const env = process.env;
-const number = envNumber;
 const DATABASE_URL = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TASKS = number('BENCH_TASKS', 4000, 60);
-const IN_FLIGHT = number('BENCH_IN_FLIGHT', 2000, 30);
-const MEDIAN_MS = number('BENCH_RUN_MEDIAN_MS', 20_000, 500);
-const P99_MS = number('BENCH_RUN_P99_MS', 40_000, 1000);
-const WATCH_MS = number('BENCH_WATCH_MS', 200, 200);
-const POLL_MS = number('BENCH_POLL_MS', 1000, 500);
-const TIMEOUT_S = number('BENCH_TIMEOUT_S', 600, 120);
-const SEED = number('BENCH_SEED', 10, 10);
+const TASKS = envNumber('BENCH_TASKS', 4000, 60);
+const IN_FLIGHT = envNumber('BENCH_IN_FLIGHT', 2000, 30);
+const MEDIAN_MS = envNumber('BENCH_RUN_MEDIAN_MS', 20_000, 500);
+const P99_MS = envNumber('BENCH_RUN_P99_MS', 40_000, 1000);
+const WATCH_MS = envNumber('BENCH_WATCH_MS', 200, 200);
+const POLL_MS = envNumber('BENCH_POLL_MS', 1000, 500);
+const TIMEOUT_S = envNumber('BENCH_TIMEOUT_S', 600, 120);
+const SEED = envNumber('BENCH_SEED', 10, 10);
 const progress = (message: string) => console.error(`[memory-bench] ${message}`);
 
 /**
